@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/alecthomas/kong"
+)
+
+// Exit codes. Scripts may rely on them; docs/cli.md lists them.
+const (
+	exitOK      = 0
+	exitError   = 1
+	exitUsage   = 2
+	exitUnready = 3 // status: not all healthy; check: a check failed
+)
+
+// cli is the command line. One file per verb holds each command's struct.
+type cli struct {
+	Validate   validateCmd   `cmd:"" help:"Evaluate a subject file and load its deployment; print one line if all is well."`
+	Config     configCmd     `cmd:"" help:"Print the resolved subject: services, checks and sequences."`
+	Version    versionCmd    `cmd:"" help:"Print the opdeploy version."`
+	Completion completionCmd `cmd:"" help:"Print a shell completion script (bash, zsh or fish)."`
+}
+
+// exitError carries an exit code other than exitError up to Main.
+type codeError struct {
+	code int
+	err  error
+}
+
+func (e *codeError) Error() string { return e.err.Error() }
+func (e *codeError) Unwrap() error { return e.err }
+
+// kongExit is raised (as a panic) by kong's Exit hook so that --help and
+// usage errors return from Main instead of ending the process.
+type kongExit int
+
+// Main runs opdeploy with os.Args and returns the process exit code.
+func Main() int {
+	return run(os.Args[1:], os.Stdout, os.Stderr)
+}
+
+func run(args []string, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			exit, ok := r.(kongExit)
+			if !ok {
+				panic(r)
+			}
+			code = int(exit)
+		}
+	}()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	var c cli
+	parser, err := kong.New(&c,
+		kong.Name("opdeploy"),
+		kong.Description("Bring up, observe and operate multi-node systems on Docker, described in Starlark."),
+		kong.UsageOnError(),
+		kong.Writers(stdout, stderr),
+		kong.Exit(func(code int) { panic(kongExit(code)) }),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+		kong.BindTo(ctx, (*context.Context)(nil)),
+		kong.Bind(&output{stdout: stdout, stderr: stderr}),
+		kong.Vars(defaultVars),
+	)
+	if err != nil {
+		panic(err) // the CLI definition itself is wrong
+	}
+	kctx, err := parser.Parse(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "opdeploy: %v\n", err)
+		return exitUsage
+	}
+	if err := kctx.Run(); err != nil {
+		var ce *codeError
+		if errors.As(err, &ce) {
+			if ce.err != nil {
+				reportError(stderr, ce.err)
+			}
+			return ce.code
+		}
+		reportError(stderr, err)
+		return exitError
+	}
+	return exitOK
+}
+
+// output is where verbs write; bound into every Run method.
+type output struct {
+	stdout, stderr io.Writer
+}

@@ -1,0 +1,357 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/opdeploy/opdeploy/engine"
+	"github.com/opdeploy/opdeploy/target"
+)
+
+type configCmd struct {
+	subjectArgs
+	JSON bool `help:"Print JSON (schema in docs/cli.md) instead of text."`
+}
+
+func (c *configCmd) Run(ctx context.Context, out *output) error {
+	s, err := c.load(ctx)
+	if err != nil {
+		return err
+	}
+	doc := newConfigDoc(s)
+	if c.JSON {
+		enc := json.NewEncoder(out.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(doc)
+	}
+	return doc.writeText(out.stdout)
+}
+
+// configDoc is the stable JSON schema of `opdeploy config --json`,
+// documented in docs/cli.md. Add fields; never rename or remove one.
+// Paths are relative to the subject file's folder, so output does not
+// depend on where opdeploy runs.
+type configDoc struct {
+	Name      string           `json:"name"`
+	Doc       string           `json:"doc"`
+	File      string           `json:"file"`
+	Target    configTarget     `json:"target"`
+	Project   string           `json:"project"`
+	Services  []configService  `json:"services"`
+	Inactive  []configInactive `json:"inactive_services"`
+	Checks    []configCheck    `json:"checks"`
+	Sequences []configSequence `json:"sequences"`
+}
+
+type configTarget struct {
+	Kind         string   `json:"kind"`
+	ComposeFiles []string `json:"compose_files"`
+	Profiles     []string `json:"profiles"`
+}
+
+type configService struct {
+	Name        string             `json:"name"`
+	Image       string             `json:"image"`
+	Build       bool               `json:"build"`
+	Entrypoint  []string           `json:"entrypoint"`
+	Command     []string           `json:"command"`
+	Ports       []configPort       `json:"ports"`
+	DependsOn   []configDependency `json:"depends_on"`
+	Healthcheck *configHealthcheck `json:"healthcheck"`
+	Replicas    int                `json:"replicas"`
+	Profiles    []string           `json:"profiles"`
+}
+
+type configPort struct {
+	HostIP    string `json:"host_ip"`
+	Published string `json:"published"`
+	Target    uint32 `json:"target"`
+	Protocol  string `json:"protocol"`
+}
+
+type configDependency struct {
+	Service   string `json:"service"`
+	Condition string `json:"condition"`
+	Required  bool   `json:"required"`
+	Restart   bool   `json:"restart"`
+}
+
+type configHealthcheck struct {
+	Test        []string `json:"test"`
+	Interval    string   `json:"interval"`
+	Timeout     string   `json:"timeout"`
+	Retries     uint64   `json:"retries"`
+	StartPeriod string   `json:"start_period"`
+	Disabled    bool     `json:"disabled"`
+}
+
+type configInactive struct {
+	Name     string   `json:"name"`
+	Profiles []string `json:"profiles"`
+}
+
+type configCheck struct {
+	Name         string   `json:"name"`
+	Kind         string   `json:"kind"`
+	Service      string   `json:"service"`
+	Port         int      `json:"port,omitempty"`
+	Path         string   `json:"path,omitempty"`
+	ExpectStatus int      `json:"expect_status,omitempty"`
+	Command      []string `json:"command,omitempty"`
+	Timeout      string   `json:"timeout"`
+	DefinedAt    string   `json:"defined_at"`
+}
+
+type configSequence struct {
+	Name      string `json:"name"`
+	Doc       string `json:"doc"`
+	DefinedAt string `json:"defined_at"`
+}
+
+func newConfigDoc(s *engine.Subject) configDoc {
+	desc := s.Target.Describe()
+	dir := filepath.Dir(s.File)
+	rel := func(p string) string {
+		if r, err := filepath.Rel(dir, p); err == nil {
+			return filepath.ToSlash(r)
+		}
+		return p
+	}
+	at := func(p target.Pos) string {
+		return fmt.Sprintf("%s:%d:%d", rel(p.File), p.Line, p.Col)
+	}
+	doc := configDoc{
+		Name:    s.Name,
+		Doc:     s.Doc,
+		File:    filepath.ToSlash(relPath(s.File)),
+		Project: desc.Project,
+		Target: configTarget{
+			Kind:         desc.Kind,
+			ComposeFiles: []string{},
+			Profiles:     nonNil(desc.Profiles),
+		},
+		Services:  []configService{},
+		Inactive:  []configInactive{},
+		Checks:    []configCheck{},
+		Sequences: []configSequence{},
+	}
+	for _, f := range desc.ComposeFiles {
+		doc.Target.ComposeFiles = append(doc.Target.ComposeFiles, rel(f))
+	}
+	for _, svc := range desc.Services {
+		cs := configService{
+			Name:       svc.Name,
+			Image:      svc.Image,
+			Build:      svc.Build,
+			Entrypoint: nonNil(svc.Entrypoint),
+			Command:    nonNil(svc.Command),
+			Ports:      []configPort{},
+			DependsOn:  []configDependency{},
+			Replicas:   svc.Replicas,
+			Profiles:   nonNil(svc.Profiles),
+		}
+		for _, p := range svc.Ports {
+			cs.Ports = append(cs.Ports, configPort{HostIP: p.HostIP, Published: p.Published, Target: p.Target, Protocol: p.Protocol})
+		}
+		for _, d := range svc.DependsOn {
+			cs.DependsOn = append(cs.DependsOn, configDependency(d))
+		}
+		if hc := svc.Healthcheck; hc != nil {
+			cs.Healthcheck = &configHealthcheck{
+				Test:        nonNil(hc.Test),
+				Interval:    durationString(hc.Interval),
+				Timeout:     durationString(hc.Timeout),
+				Retries:     hc.Retries,
+				StartPeriod: durationString(hc.StartPeriod),
+				Disabled:    hc.Disabled,
+			}
+		}
+		doc.Services = append(doc.Services, cs)
+	}
+	names := make([]string, 0, len(desc.Inactive))
+	for name := range desc.Inactive {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		doc.Inactive = append(doc.Inactive, configInactive{Name: name, Profiles: nonNil(desc.Inactive[name])})
+	}
+	for _, c := range s.Checks {
+		doc.Checks = append(doc.Checks, configCheck{
+			Name: c.Name, Kind: string(c.Kind), Service: c.Service, Port: c.Port, Path: c.Path,
+			ExpectStatus: c.Expect, Command: c.Command, Timeout: durationString(c.Timeout), DefinedAt: at(c.Pos),
+		})
+	}
+	for _, seq := range s.Sequences {
+		doc.Sequences = append(doc.Sequences, configSequence{Name: seq.Name, Doc: seq.Doc, DefinedAt: at(seq.Pos)})
+	}
+	return doc
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// durationString prints a duration as compose writes it ("30s", "1m30s"),
+// or "" when unset.
+func durationString(d time.Duration) string {
+	if d == 0 {
+		return ""
+	}
+	return d.String()
+}
+
+// writeText prints the subject for a person.
+func (d configDoc) writeText(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "subject:\t%s\n", d.Name)
+	if d.Doc != "" {
+		fmt.Fprintf(tw, "doc:\t%s\n", firstLine(d.Doc))
+	}
+	fmt.Fprintf(tw, "file:\t%s\n", d.File)
+	fmt.Fprintf(tw, "target:\t%s\n", d.Target.Kind)
+	fmt.Fprintf(tw, "project:\t%s\n", d.Project)
+	fmt.Fprintf(tw, "compose files:\t%s\n", orNone(strings.Join(d.Target.ComposeFiles, ", ")))
+	fmt.Fprintf(tw, "profiles:\t%s\n", orNone(strings.Join(d.Target.Profiles, ", ")))
+	tw.Flush()
+
+	fmt.Fprintf(w, "\nservices (%d):\n", len(d.Services))
+	for _, s := range d.Services {
+		fmt.Fprintf(w, "  %s\n", s.Name)
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		image := s.Image
+		if s.Build {
+			image += " (built)"
+		}
+		fmt.Fprintf(tw, "    image:\t%s\n", image)
+		if len(s.Entrypoint) > 0 {
+			fmt.Fprintf(tw, "    entrypoint:\t%s\n", shellJoin(s.Entrypoint))
+		}
+		if len(s.Command) > 0 {
+			fmt.Fprintf(tw, "    command:\t%s\n", shellJoin(s.Command))
+		}
+		if len(s.Ports) > 0 {
+			var ports []string
+			for _, p := range s.Ports {
+				ports = append(ports, formatPort(p))
+			}
+			fmt.Fprintf(tw, "    ports:\t%s\n", strings.Join(ports, ", "))
+		}
+		if len(s.DependsOn) > 0 {
+			var deps []string
+			for _, dep := range s.DependsOn {
+				deps = append(deps, dep.Service+" ("+dep.Condition+")")
+			}
+			fmt.Fprintf(tw, "    depends on:\t%s\n", strings.Join(deps, ", "))
+		}
+		if hc := s.Healthcheck; hc != nil {
+			fmt.Fprintf(tw, "    healthcheck:\t%s\n", formatHealthcheck(hc))
+		}
+		if s.Replicas != 1 {
+			fmt.Fprintf(tw, "    replicas:\t%d\n", s.Replicas)
+		}
+		if len(s.Profiles) > 0 {
+			fmt.Fprintf(tw, "    profiles:\t%s\n", strings.Join(s.Profiles, ", "))
+		}
+		tw.Flush()
+	}
+	for _, in := range d.Inactive {
+		fmt.Fprintf(w, "  (%s: inactive, needs profile %s)\n", in.Name, strings.Join(in.Profiles, " or "))
+	}
+
+	fmt.Fprintf(w, "\nchecks (%d):\n", len(d.Checks))
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, c := range d.Checks {
+		var what string
+		switch c.Kind {
+		case "http":
+			what = fmt.Sprintf("GET %s:%d%s expects %d", c.Service, c.Port, c.Path, c.ExpectStatus)
+		case "tcp":
+			what = fmt.Sprintf("connect %s:%d", c.Service, c.Port)
+		case "exec":
+			what = fmt.Sprintf("exec in %s: %s", c.Service, shellJoin(c.Command))
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\ttimeout %s\n", c.Name, c.Kind, what, c.Timeout)
+	}
+	tw.Flush()
+
+	fmt.Fprintf(w, "\nsequences (%d):\n", len(d.Sequences))
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, s := range d.Sequences {
+		fmt.Fprintf(tw, "  %s\t%s\n", s.Name, firstLine(s.Doc))
+	}
+	return tw.Flush()
+}
+
+func formatPort(p configPort) string {
+	var b strings.Builder
+	if p.HostIP != "" {
+		b.WriteString(p.HostIP + ":")
+	}
+	if p.Published != "" {
+		b.WriteString(p.Published + "->")
+	}
+	fmt.Fprintf(&b, "%d/%s", p.Target, p.Protocol)
+	return b.String()
+}
+
+func formatHealthcheck(hc *configHealthcheck) string {
+	if hc.Disabled {
+		return "disabled"
+	}
+	s := shellJoin(hc.Test)
+	var opts []string
+	if hc.Interval != "" {
+		opts = append(opts, "every "+hc.Interval)
+	}
+	if hc.Timeout != "" {
+		opts = append(opts, "timeout "+hc.Timeout)
+	}
+	if hc.Retries != 0 {
+		opts = append(opts, fmt.Sprintf("%d retries", hc.Retries))
+	}
+	if hc.StartPeriod != "" {
+		opts = append(opts, "start period "+hc.StartPeriod)
+	}
+	if len(opts) > 0 {
+		s += " (" + strings.Join(opts, ", ") + ")"
+	}
+	return s
+}
+
+// shellJoin prints an argv so that a person can paste it into a shell.
+func shellJoin(argv []string) string {
+	out := make([]string, len(argv))
+	for i, a := range argv {
+		if a == "" || strings.ContainsAny(a, " \t\n'\"\\$`|&;<>()*?[]{}!#~") {
+			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+		out[i] = a
+	}
+	return strings.Join(out, " ")
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}

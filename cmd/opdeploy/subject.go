@@ -1,0 +1,49 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/opdeploy/opdeploy/engine"
+	"github.com/opdeploy/opdeploy/starlark"
+)
+
+// subjectArgs are the arguments of every verb that reads a subject file.
+type subjectArgs struct {
+	File     string   `arg:"" name:"file" help:"Subject file (.star)." type:"path"`
+	Set      []string `short:"s" sep:"none" placeholder:"KEY=VALUE" help:"Set a subject parameter, read in the file as params[\"KEY\"]. Repeatable."`
+	Profile  []string `placeholder:"NAME" env:"OPDEPLOY_PROFILES" help:"Activate a compose profile in every local deployment. Repeatable."`
+	Root     string   `placeholder:"DIR" type:"path" help:"Folder that load() may not escape (default: the subject file's folder)."`
+	MaxSteps uint64   `default:"${maxSteps}" placeholder:"N" help:"Stop evaluating the subject after N Starlark steps (guards against infinite loops)."`
+}
+
+// load evaluates the subject file.
+func (a *subjectArgs) load(ctx context.Context) (*engine.Subject, error) {
+	params, err := parseSets(a.Set)
+	if err != nil {
+		return nil, err
+	}
+	return engine.Load(ctx, a.File, engine.Options{
+		Root:     a.Root,
+		Params:   params,
+		Profiles: a.Profile,
+		MaxSteps: a.MaxSteps,
+	})
+}
+
+func parseSets(sets []string) (map[string]string, error) {
+	params := map[string]string{}
+	for _, kv := range sets {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--set %q: want KEY=VALUE", kv)
+		}
+		params[k] = v
+	}
+	return params, nil
+}
+
+var defaultVars = map[string]string{
+	"maxSteps": fmt.Sprint(starlark.DefaultMaxSteps),
+}

@@ -1,0 +1,29 @@
+package main
+
+import (
+	"context"
+	"fmt"
+)
+
+type validateCmd struct {
+	subjectArgs
+}
+
+func (c *validateCmd) Run(ctx context.Context, out *output) error {
+	s, err := c.load(ctx)
+	if err != nil {
+		return err
+	}
+	desc := s.Target.Describe()
+	fmt.Fprintf(out.stdout, "%s: subject %q is valid: %s project %q, %s, %s, %s\n",
+		relPath(s.File), s.Name, desc.Kind, desc.Project,
+		plural(len(desc.Services), "service"), plural(len(s.Checks), "check"), plural(len(s.Sequences), "sequence"))
+	return nil
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

@@ -1,0 +1,148 @@
+package starlark
+
+import (
+	"fmt"
+	gotime "time"
+
+	"go.starlark.net/starlark"
+
+	"github.com/opdeploy/opdeploy/target"
+)
+
+const (
+	builtinHTTPCheck = "http_check"
+	builtinTCPCheck  = "tcp_check"
+	builtinExecCheck = "exec_check"
+
+	defaultCheckTimeout = 2 * gotime.Second
+	defaultExecTimeout  = 5 * gotime.Second
+)
+
+// checkValue is a declared health check. It is inert until `opdeploy
+// check` (or `up`) runs it against the subject's target.
+type checkValue struct {
+	spec target.CheckSpec
+}
+
+var _ starlark.HasAttrs = (*checkValue)(nil)
+
+func (c *checkValue) Type() string         { return "check" }
+func (c *checkValue) Freeze()              {}
+func (c *checkValue) Truth() starlark.Bool { return true }
+func (c *checkValue) Hash() (uint32, error) {
+	return starlark.String(c.spec.Name).Hash()
+}
+func (c *checkValue) String() string {
+	return fmt.Sprintf("%s_check(%q, service = %q)", c.spec.Kind, c.spec.Name, c.spec.Service)
+}
+
+func (c *checkValue) AttrNames() []string { return []string{"kind", "name", "service"} }
+
+func (c *checkValue) Attr(name string) (starlark.Value, error) {
+	switch name {
+	case "kind":
+		return starlark.String(c.spec.Kind), nil
+	case "name":
+		return starlark.String(c.spec.Name), nil
+	case "service":
+		return starlark.String(c.spec.Service), nil
+	}
+	return nil, nil
+}
+
+// httpCheckBuiltin implements
+// http_check(name, service, port, path = "/", expect_status = 200, timeout = "2s").
+func httpCheckBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	if err := atMostPositional(b, args, 1, "name"); err != nil {
+		return nil, err
+	}
+	var (
+		name, service string
+		p             port
+		path          = "/"
+		expect        = 200
+		timeout       = duration(defaultCheckTimeout)
+	)
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs,
+		"name", &name, "service", &service, "port", &p,
+		"path?", &path, "expect_status?", &expect, "timeout?", &timeout); err != nil {
+		return nil, err
+	}
+	if err := checkNames(b, name, service); err != nil {
+		return nil, err
+	}
+	if len(path) == 0 || path[0] != '/' {
+		return nil, fmt.Errorf("%s: for parameter path: %q must start with /", b.Name(), path)
+	}
+	if expect < 100 || expect > 599 {
+		return nil, fmt.Errorf("%s: for parameter expect_status: %d is not an HTTP status code", b.Name(), expect)
+	}
+	return &checkValue{spec: target.CheckSpec{
+		Name: name, Kind: target.CheckHTTP, Service: service, Port: int(p),
+		Path: path, Expect: expect, Timeout: gotime.Duration(timeout), Pos: callerPos(thread),
+	}}, nil
+}
+
+// tcpCheckBuiltin implements tcp_check(name, service, port, timeout = "2s").
+func tcpCheckBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	if err := atMostPositional(b, args, 1, "name"); err != nil {
+		return nil, err
+	}
+	var (
+		name, service string
+		p             port
+		timeout       = duration(defaultCheckTimeout)
+	)
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs,
+		"name", &name, "service", &service, "port", &p, "timeout?", &timeout); err != nil {
+		return nil, err
+	}
+	if err := checkNames(b, name, service); err != nil {
+		return nil, err
+	}
+	return &checkValue{spec: target.CheckSpec{
+		Name: name, Kind: target.CheckTCP, Service: service, Port: int(p),
+		Timeout: gotime.Duration(timeout), Pos: callerPos(thread),
+	}}, nil
+}
+
+// execCheckBuiltin implements exec_check(name, service, command, timeout = "5s").
+// A string command runs through `sh -c`; a list runs as it is.
+func execCheckBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	if err := atMostPositional(b, args, 1, "name"); err != nil {
+		return nil, err
+	}
+	var (
+		name, service string
+		command       stringOrList
+		timeout       = duration(defaultExecTimeout)
+	)
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs,
+		"name", &name, "service", &service, "command", &command, "timeout?", &timeout); err != nil {
+		return nil, err
+	}
+	if err := checkNames(b, name, service); err != nil {
+		return nil, err
+	}
+	argv := command.values
+	if command.single {
+		argv = []string{"sh", "-c", argv[0]}
+	}
+	if len(argv) == 0 || argv[len(argv)-1] == "" {
+		return nil, fmt.Errorf("%s: for parameter command: must not be empty", b.Name())
+	}
+	return &checkValue{spec: target.CheckSpec{
+		Name: name, Kind: target.CheckExec, Service: service, Command: argv,
+		Timeout: gotime.Duration(timeout), Pos: callerPos(thread),
+	}}, nil
+}
+
+func checkNames(b *starlark.Builtin, name, service string) error {
+	if name == "" {
+		return fmt.Errorf("%s: for parameter name: must not be empty", b.Name())
+	}
+	if service == "" {
+		return fmt.Errorf("%s: for parameter service: must not be empty", b.Name())
+	}
+	return nil
+}

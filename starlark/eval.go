@@ -1,0 +1,147 @@
+// Package starlark is the subject language: the builtins a subject file
+// may call, the values they return, load() and the limits on evaluation.
+// It never talks to Docker: deployment specs are handed to a
+// target.Resolver, which only loads and validates them.
+package starlark
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	"go.starlark.net/lib/json"
+	"go.starlark.net/lib/time"
+	"go.starlark.net/starlark"
+	"go.starlark.net/starlarkstruct"
+	"go.starlark.net/syntax"
+
+	"github.com/opdeploy/opdeploy/target"
+)
+
+// DefaultMaxSteps bounds evaluation of a subject file. Generating a
+// hundred-node cluster takes well under a million steps; an infinite loop
+// reaches ten million in about a second.
+const DefaultMaxSteps = 10_000_000
+
+// FileOptions are the dialect of subject files. Each choice is deliberate:
+//   - Set: sets are handy for membership tests over node names.
+//   - While, TopLevelControl: subjects generate N nodes with loops at top
+//     level, and sequences poll with while loops. The step limit (and, for
+//     sequences, their timeouts) bound them.
+//   - GlobalReassign: `nodes = 3` then `if ...: nodes = 5` reads naturally.
+//   - Recursion stays off: unbounded recursion would grow the Go stack
+//     faster than the step limit stops it.
+//   - LoadBindsGlobally stays off (deprecated; load binds file-locally).
+var FileOptions = &syntax.FileOptions{
+	Set:             true,
+	While:           true,
+	TopLevelControl: true,
+	GlobalReassign:  true,
+}
+
+// Config says what to evaluate and how.
+type Config struct {
+	// File is the subject file. It is made absolute.
+	File string
+	// Root is the folder load() may not escape. Default: File's folder.
+	Root string
+	// Params are the --set key=value pairs, exposed as `params`.
+	Params map[string]string
+	// Profiles are activated in every local_deployment, after its own.
+	Profiles []string
+	// MaxSteps bounds evaluation; zero means DefaultMaxSteps.
+	MaxSteps uint64
+	// FS reads source files; nil means the operating system's.
+	FS FS
+	// Resolver turns deployment specs into targets. Required.
+	Resolver target.Resolver
+}
+
+// Subject is the result of evaluating a subject file.
+type Subject struct {
+	Name      string
+	Doc       string
+	File      string // absolute
+	Root      string // absolute; load() stays inside it
+	Pos       target.Pos
+	Target    target.DeploymentTarget
+	Checks    []target.CheckSpec
+	Sequences []*Sequence
+}
+
+// Sequence is an operational sequence a subject registered.
+type Sequence struct {
+	Name string
+	Doc  string
+	Pos  target.Pos
+	Fn   starlark.Callable
+}
+
+// Eval evaluates a subject file. Cancelling ctx stops evaluation promptly.
+// Errors a user can cause are *Error values with a position.
+func Eval(ctx context.Context, cfg Config) (*Subject, error) {
+	if cfg.Resolver == nil {
+		return nil, errors.New("starlark.Eval: no resolver")
+	}
+	file, err := filepath.Abs(cfg.File)
+	if err != nil {
+		return nil, err
+	}
+	cfg.File = file
+	if cfg.Root == "" {
+		cfg.Root = filepath.Dir(file)
+	}
+	if cfg.Root, err = filepath.Abs(cfg.Root); err != nil {
+		return nil, err
+	}
+	if cfg.FS == nil {
+		cfg.FS = OSFS{}
+	}
+	if cfg.MaxSteps == 0 {
+		cfg.MaxSteps = DefaultMaxSteps
+	}
+	if err := within(cfg.Root, file); err != nil {
+		return nil, fmt.Errorf("%s is outside the root folder %s", file, cfg.Root)
+	}
+
+	st := newState(ctx, &cfg)
+	thread := &starlark.Thread{
+		Name:  "eval " + file,
+		Print: func(*starlark.Thread, string) {}, // evaluation prints nothing
+		Load:  st.loader.load,
+	}
+	thread.SetLocal(stateKey, st)
+	thread.SetMaxExecutionSteps(cfg.MaxSteps)
+	thread.OnMaxSteps = func(t *starlark.Thread) {
+		t.Cancel(fmt.Sprintf("evaluation stopped after %d steps (an infinite loop?)", cfg.MaxSteps))
+	}
+	stop := context.AfterFunc(ctx, func() { thread.Cancel("evaluation cancelled: " + context.Cause(ctx).Error()) })
+	defer stop()
+
+	if _, err := st.loader.exec(thread, file); err != nil {
+		return nil, wrapError(err)
+	}
+	subj, err := st.finish(thread)
+	if err != nil {
+		return nil, wrapError(err)
+	}
+	return subj, nil
+}
+
+// predeclared returns the names every subject file (and every file it
+// loads) sees.
+func predeclared(st *state) starlark.StringDict {
+	return starlark.StringDict{
+		"subject":          starlark.NewBuiltin(builtinSubject, subjectBuiltin),
+		"local_deployment": starlark.NewBuiltin(builtinLocalDeployment, localDeploymentBuiltin),
+		"http_check":       starlark.NewBuiltin(builtinHTTPCheck, httpCheckBuiltin),
+		"tcp_check":        starlark.NewBuiltin(builtinTCPCheck, tcpCheckBuiltin),
+		"exec_check":       starlark.NewBuiltin(builtinExecCheck, execCheckBuiltin),
+		"sequence":         starlark.NewBuiltin(builtinSequence, sequenceBuiltin),
+		"params":           st.params,
+		"json":             json.Module,
+		"time":             time.Module,
+		"struct":           starlark.NewBuiltin("struct", starlarkstruct.Make),
+	}
+}

@@ -1,0 +1,190 @@
+package starlark
+
+import (
+	"fmt"
+	"sort"
+	gotime "time"
+
+	"go.starlark.net/lib/time"
+	"go.starlark.net/starlark"
+)
+
+// Unpackers validate builtin arguments. starlark.UnpackArgs prefixes their
+// errors with "<builtin>: for parameter <name>: ".
+
+// stringOrList accepts "a" or ["a", "b"].
+type stringOrList struct {
+	values []string
+	set    bool
+	single bool // given as a plain string
+}
+
+func (s *stringOrList) Unpack(v starlark.Value) error {
+	s.set = true
+	switch v := v.(type) {
+	case starlark.String:
+		s.values, s.single = []string{string(v)}, true
+		return nil
+	case *starlark.List, starlark.Tuple:
+		s.values = nil
+		iter := starlark.Iterate(v)
+		defer iter.Done()
+		var x starlark.Value
+		for i := 0; iter.Next(&x); i++ {
+			str, ok := starlark.AsString(x)
+			if !ok {
+				return fmt.Errorf("element %d: got %s, want string", i, x.Type())
+			}
+			s.values = append(s.values, str)
+		}
+		return nil
+	}
+	return fmt.Errorf("got %s, want string or list of strings", v.Type())
+}
+
+// optionalString accepts a string or None.
+type optionalString struct {
+	value string
+	set   bool
+}
+
+func (s *optionalString) Unpack(v starlark.Value) error {
+	if v == starlark.None {
+		return nil
+	}
+	str, ok := starlark.AsString(v)
+	if !ok {
+		return fmt.Errorf("got %s, want string or None", v.Type())
+	}
+	s.value, s.set = str, true
+	return nil
+}
+
+// stringDict accepts a dict of strings to strings.
+type stringDict map[string]string
+
+func (d *stringDict) Unpack(v starlark.Value) error {
+	dict, ok := v.(*starlark.Dict)
+	if !ok {
+		return fmt.Errorf("got %s, want dict", v.Type())
+	}
+	*d = stringDict{}
+	for _, item := range dict.Items() {
+		k, ok := starlark.AsString(item[0])
+		if !ok {
+			return fmt.Errorf("key %s: got %s, want string", item[0], item[0].Type())
+		}
+		val, ok := starlark.AsString(item[1])
+		if !ok {
+			return fmt.Errorf("value of %q: got %s, want string", k, item[1].Type())
+		}
+		(*d)[k] = val
+	}
+	return nil
+}
+
+// duration accepts "2s", "1m30s" or a time.duration value; it must be
+// positive.
+type duration gotime.Duration
+
+func (d *duration) Unpack(v starlark.Value) error {
+	var out gotime.Duration
+	switch v := v.(type) {
+	case starlark.String:
+		parsed, err := gotime.ParseDuration(string(v))
+		if err != nil {
+			return fmt.Errorf("%q is not a duration (examples: \"500ms\", \"2s\", \"1m30s\")", string(v))
+		}
+		out = parsed
+	case time.Duration:
+		out = gotime.Duration(v)
+	default:
+		return fmt.Errorf("got %s, want duration string such as \"2s\"", v.Type())
+	}
+	if out <= 0 {
+		return fmt.Errorf("duration must be positive, got %s", out)
+	}
+	*d = duration(out)
+	return nil
+}
+
+// port accepts an int from 1 to 65535.
+type port int
+
+func (p *port) Unpack(v starlark.Value) error {
+	i, ok := v.(starlark.Int)
+	if !ok {
+		return fmt.Errorf("got %s, want int", v.Type())
+	}
+	n, ok := i.Int64()
+	if !ok || n < 1 || n > 65535 {
+		return fmt.Errorf("port %s is out of range 1-65535", i)
+	}
+	*p = port(n)
+	return nil
+}
+
+// atMostPositional makes a builtin keyword-only past its first n
+// parameters, so declarations read the same everywhere.
+func atMostPositional(b *starlark.Builtin, args starlark.Tuple, n int, names string) error {
+	if len(args) <= n {
+		return nil
+	}
+	if n == 0 {
+		return fmt.Errorf("%s: takes keyword arguments only (got %d positional)", b.Name(), len(args))
+	}
+	return fmt.Errorf("%s: takes at most %d positional argument (%s); pass the others by keyword", b.Name(), n, names)
+}
+
+// toGo converts a Starlark value built as compose YAML would be into plain
+// Go values for compose-go. where names the value for messages.
+func toGo(v starlark.Value, where string) (any, error) {
+	switch v := v.(type) {
+	case starlark.NoneType:
+		return nil, nil
+	case starlark.Bool:
+		return bool(v), nil
+	case starlark.String:
+		return string(v), nil
+	case starlark.Int:
+		n, ok := v.Int64()
+		if !ok {
+			return nil, fmt.Errorf("%s: integer %s is too large", where, v)
+		}
+		return int(n), nil
+	case starlark.Float:
+		return float64(v), nil
+	case time.Duration:
+		return gotime.Duration(v).String(), nil
+	case *starlark.List, starlark.Tuple:
+		out := []any{}
+		iter := starlark.Iterate(v)
+		defer iter.Done()
+		var x starlark.Value
+		for i := 0; iter.Next(&x); i++ {
+			g, err := toGo(x, fmt.Sprintf("%s[%d]", where, i))
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, g)
+		}
+		return out, nil
+	case *starlark.Dict:
+		out := map[string]any{}
+		items := v.Items()
+		sort.SliceStable(items, func(i, j int) bool { return items[i][0].String() < items[j][0].String() })
+		for _, item := range items {
+			k, ok := starlark.AsString(item[0])
+			if !ok {
+				return nil, fmt.Errorf("%s: key %s: got %s, want string", where, item[0], item[0].Type())
+			}
+			g, err := toGo(item[1], fmt.Sprintf("%s[%q]", where, k))
+			if err != nil {
+				return nil, err
+			}
+			out[k] = g
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("%s: got %s, want a compose value (string, int, float, bool, None, list or dict)", where, v.Type())
+}

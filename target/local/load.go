@@ -1,0 +1,210 @@
+// Package local implements LocalDeployment: a compose project, loaded by
+// compose-go, run on the local Docker engine.
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/compose-spec/compose-go/v2/dotenv"
+	"github.com/compose-spec/compose-go/v2/loader"
+	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/opdeploy/opdeploy/target"
+)
+
+// Kind is the name of this engine, as `opdeploy config` shows it.
+const Kind = "local"
+
+// placeholderProject names a project whose name is not decided yet (the
+// subject has not been declared). Validation does not depend on the name.
+const placeholderProject = "opdeploy-pending"
+
+// LoadProject loads and validates the compose project a spec describes.
+// It reads files but never contacts Docker. Errors name the compose file
+// and, where it can be found, the service at fault.
+func LoadProject(ctx context.Context, spec target.LocalSpec) (*types.Project, error) {
+	name := spec.Project
+	if name == "" {
+		name = placeholderProject
+	}
+	if err := target.ValidateName("project", name); err != nil {
+		return nil, err
+	}
+	env, err := interpolationEnv(spec)
+	if err != nil {
+		return nil, err
+	}
+	details := types.ConfigDetails{WorkingDir: spec.Dir, Environment: env}
+	for _, path := range spec.ComposeFiles {
+		content, err := os.ReadFile(path)
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return nil, fmt.Errorf("compose file %s does not exist", path)
+			}
+			return nil, fmt.Errorf("compose file %s: %w", path, err)
+		}
+		details.ConfigFiles = append(details.ConfigFiles, types.ConfigFile{Filename: path, Content: content})
+	}
+	if overlay := starlarkOverlay(spec); overlay != nil {
+		details.ConfigFiles = append(details.ConfigFiles, types.ConfigFile{
+			Filename: spec.ServicesFile,
+			Config:   overlay,
+		})
+	}
+	if len(details.ConfigFiles) == 0 {
+		return nil, errors.New("no compose file and no services")
+	}
+	opts := func(o *loader.Options) {
+		o.SetProjectName(name, true)
+		o.Profiles = spec.Profiles
+		o.ResolvePaths = true
+	}
+	project, err := loader.LoadWithContext(ctx, details, opts)
+	if err != nil {
+		return nil, describeLoadError(ctx, details, opts, err)
+	}
+	if len(project.Services) == 0 && len(project.DisabledServices) == 0 {
+		return nil, fmt.Errorf("%s: the project defines no services", sourceList(details))
+	}
+	for _, path := range spec.ComposeFiles {
+		project.ComposeFiles = append(project.ComposeFiles, path)
+	}
+	return project, nil
+}
+
+// interpolationEnv builds the variables for ${VAR} interpolation: dotenv
+// files, then the process environment, then the subject's own env, each
+// overriding the one before (docker compose lets the shell override .env).
+func interpolationEnv(spec target.LocalSpec) (map[string]string, error) {
+	files := spec.EnvFiles
+	if len(files) == 0 && len(spec.ComposeFiles) > 0 {
+		dflt := filepath.Join(spec.Dir, ".env")
+		if st, err := os.Stat(dflt); err == nil && !st.IsDir() {
+			files = []string{dflt}
+		}
+	}
+	osEnv := map[string]string{}
+	for _, kv := range os.Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			osEnv[k] = v
+		}
+	}
+	env := map[string]string{}
+	if len(files) > 0 {
+		fromFiles, err := dotenv.GetEnvFromFile(osEnv, files)
+		if err != nil {
+			return nil, fmt.Errorf("env_files: %w", err)
+		}
+		for k, v := range fromFiles {
+			env[k] = v
+		}
+	}
+	for k, v := range osEnv {
+		env[k] = v
+	}
+	for k, v := range spec.Env {
+		env[k] = v
+	}
+	return env, nil
+}
+
+func sourceList(details types.ConfigDetails) string {
+	names := make([]string, len(details.ConfigFiles))
+	for i, f := range details.ConfigFiles {
+		names[i] = f.Filename
+	}
+	return strings.Join(names, ", ")
+}
+
+// starlarkOverlay is the compose model a subject built in Starlark, merged
+// after the compose files as an override file would be.
+func starlarkOverlay(spec target.LocalSpec) map[string]any {
+	overlay := map[string]any{}
+	if spec.Services != nil {
+		overlay["services"] = spec.Services
+	}
+	if spec.Volumes != nil {
+		overlay["volumes"] = spec.Volumes
+	}
+	if spec.Networks != nil {
+		overlay["networks"] = spec.Networks
+	}
+	if len(overlay) == 0 {
+		return nil
+	}
+	return overlay
+}
+
+var (
+	falseSchemaRE   = regexp.MustCompile(`services\.([^.\s]+)\.(\S+) false schema`)
+	mentionsService = regexp.MustCompile(`services\.[^.\s]+|service "[^"]+"|services\[[^\]]+\]`)
+)
+
+// describeLoadError turns compose-go's error into one that names the
+// compose file(s) and the service at fault. compose-go names the file for
+// schema errors but not for errors found while decoding the merged model
+// ("Invalid containerPort: abc"); for those the service is found by loading
+// each service of the merged model on its own.
+func describeLoadError(ctx context.Context, details types.ConfigDetails, opts func(*loader.Options), err error) error {
+	msg := err.Error()
+	msg = falseSchemaRE.ReplaceAllString(msg, `service "$1": unknown key "$2"`)
+	if !mentionsService.MatchString(msg) {
+		if svc := serviceAtFault(ctx, details, opts); svc != "" {
+			msg = fmt.Sprintf("service %q: %s", svc, msg)
+		}
+	}
+	if !strings.Contains(msg, string(filepath.Separator)) && !mentionsAnyFile(msg, details) {
+		msg = sourceList(details) + ": " + msg
+	}
+	return errors.New(msg)
+}
+
+func mentionsAnyFile(msg string, details types.ConfigDetails) bool {
+	for _, f := range details.ConfigFiles {
+		if strings.Contains(msg, f.Filename) {
+			return true
+		}
+	}
+	return false
+}
+
+func serviceAtFault(ctx context.Context, details types.ConfigDetails, opts func(*loader.Options)) string {
+	model, err := loader.LoadModelWithContext(ctx, details, opts, func(o *loader.Options) {
+		o.SkipValidation = true
+		o.SkipConsistencyCheck = true
+	})
+	if err != nil {
+		return ""
+	}
+	services, _ := model["services"].(map[string]any)
+	names := make([]string, 0, len(services))
+	for name := range services {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		one := types.ConfigDetails{
+			WorkingDir:  details.WorkingDir,
+			Environment: details.Environment,
+			ConfigFiles: []types.ConfigFile{{
+				Filename: "service " + name,
+				Config:   map[string]any{"services": map[string]any{name: services[name]}},
+			}},
+		}
+		_, err := loader.LoadWithContext(ctx, one, opts, func(o *loader.Options) {
+			o.SkipConsistencyCheck = true
+			o.Profiles = []string{"*"}
+		})
+		if err != nil {
+			return name
+		}
+	}
+	return ""
+}

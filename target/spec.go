@@ -1,0 +1,43 @@
+package target
+
+import "context"
+
+// LocalSpec is what a subject asks of the local Docker engine: a compose
+// project from files and/or service definitions built in Starlark.
+type LocalSpec struct {
+	// Project is the compose project name. Empty means "not decided yet":
+	// the subject's name is used.
+	Project string
+	// ComposeFiles are absolute paths, merged in order.
+	ComposeFiles []string
+	// Services are compose service definitions built in Starlark, merged
+	// over the files as an override file would be. Values are plain Go
+	// values (map[string]any, []any, string, int64, float64, bool, nil).
+	Services map[string]any
+	// Volumes and Networks are top-level compose volume and network
+	// definitions built in Starlark, merged like Services.
+	Volumes, Networks map[string]any
+	// ServicesFile names the file that defined Services, for messages.
+	ServicesFile string
+	// Env is used for ${VAR} interpolation, over the process environment,
+	// over EnvFiles.
+	Env map[string]string
+	// EnvFiles are absolute paths of dotenv files for interpolation. When
+	// empty, a ".env" beside the first compose file is read if present.
+	EnvFiles []string
+	// Profiles are the active compose profiles.
+	Profiles []string
+	// Dir is the project directory: relative paths in compose files and
+	// Services resolve against it.
+	Dir string
+	// Pos is where the deployment was declared.
+	Pos Pos
+}
+
+// Resolver turns the specs a subject declares into deployment targets.
+// The engine supplies one; the Starlark layer calls it while a subject is
+// evaluated so that a bad compose file fails at the line that names it.
+// Resolving must not change anything on any engine.
+type Resolver interface {
+	Local(ctx context.Context, spec LocalSpec) (DeploymentTarget, error)
+}
