@@ -101,10 +101,9 @@ func wrapError(err error) error {
 			}
 			var lines []string
 			for _, re := range e[1:] {
-				lines = append(lines, re.Pos.String()+": "+re.Msg)
+				lines = append(lines, re.Pos.String()+": "+withSuggestion(re.Msg))
 			}
-			se := syntaxError(out, err, e[0].Pos, strings.Join(append([]string{e[0].Msg}, lines...), "\n"))
-			return se
+			return syntaxError(out, err, e[0].Pos, strings.Join(append([]string{withSuggestion(e[0].Msg)}, lines...), "\n"))
 		}
 	}
 	if out == nil {
@@ -121,4 +120,17 @@ func syntaxError(outer *Error, cause error, pos syntax.Position, msg string) *Er
 		e.Stack = append(outer.Stack, Frame{Pos: e.Pos, Function: "<toplevel>"})
 	}
 	return e
+}
+
+// withSuggestion adds "(did you mean X?)" to an "undefined: Y" message when
+// Y looks like a typo of a builtin.
+func withSuggestion(msg string) string {
+	name, ok := strings.CutPrefix(msg, "undefined: ")
+	if !ok {
+		return msg
+	}
+	if s := suggestName(name); s != "" && s != name {
+		return msg + " (did you mean " + s + "?)"
+	}
+	return msg
 }

@@ -213,64 +213,62 @@ func durationString(d time.Duration) string {
 
 // writeText prints the subject for a person.
 func (d configDoc) writeText(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "subject:\t%s\n", d.Name)
+	top := func(label, value string) { fmt.Fprintf(w, "%-15s%s\n", label+":", value) }
+	top("subject", d.Name)
 	if d.Doc != "" {
-		fmt.Fprintf(tw, "doc:\t%s\n", firstLine(d.Doc))
+		top("doc", firstLine(d.Doc))
 	}
-	fmt.Fprintf(tw, "file:\t%s\n", d.File)
-	fmt.Fprintf(tw, "target:\t%s\n", d.Target.Kind)
-	fmt.Fprintf(tw, "project:\t%s\n", d.Project)
-	fmt.Fprintf(tw, "compose files:\t%s\n", orNone(strings.Join(d.Target.ComposeFiles, ", ")))
-	fmt.Fprintf(tw, "profiles:\t%s\n", orNone(strings.Join(d.Target.Profiles, ", ")))
-	tw.Flush()
+	top("file", d.File)
+	top("target", d.Target.Kind)
+	top("project", d.Project)
+	top("compose files", orNone(strings.Join(d.Target.ComposeFiles, ", ")))
+	top("profiles", orNone(strings.Join(d.Target.Profiles, ", ")))
 
 	fmt.Fprintf(w, "\nservices (%d):\n", len(d.Services))
 	for _, s := range d.Services {
 		fmt.Fprintf(w, "  %s\n", s.Name)
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		field := func(label, value string) { fmt.Fprintf(w, "    %-13s%s\n", label+":", value) }
 		image := s.Image
 		if s.Build {
 			image += " (built)"
 		}
-		fmt.Fprintf(tw, "    image:\t%s\n", image)
+		field("image", image)
 		if len(s.Entrypoint) > 0 {
-			fmt.Fprintf(tw, "    entrypoint:\t%s\n", shellJoin(s.Entrypoint))
+			field("entrypoint", shellJoin(s.Entrypoint))
 		}
 		if len(s.Command) > 0 {
-			fmt.Fprintf(tw, "    command:\t%s\n", shellJoin(s.Command))
+			field("command", shellJoin(s.Command))
 		}
 		if len(s.Ports) > 0 {
 			var ports []string
 			for _, p := range s.Ports {
 				ports = append(ports, formatPort(p))
 			}
-			fmt.Fprintf(tw, "    ports:\t%s\n", strings.Join(ports, ", "))
+			field("ports", strings.Join(ports, ", "))
 		}
 		if len(s.DependsOn) > 0 {
 			var deps []string
 			for _, dep := range s.DependsOn {
 				deps = append(deps, dep.Service+" ("+dep.Condition+")")
 			}
-			fmt.Fprintf(tw, "    depends on:\t%s\n", strings.Join(deps, ", "))
+			field("depends on", strings.Join(deps, ", "))
 		}
 		if hc := s.Healthcheck; hc != nil {
-			fmt.Fprintf(tw, "    healthcheck:\t%s\n", formatHealthcheck(hc))
+			field("healthcheck", formatHealthcheck(hc))
 		}
 		if s.Replicas != 1 {
-			fmt.Fprintf(tw, "    replicas:\t%d\n", s.Replicas)
+			field("replicas", fmt.Sprint(s.Replicas))
 		}
 		if len(s.Profiles) > 0 {
-			fmt.Fprintf(tw, "    profiles:\t%s\n", strings.Join(s.Profiles, ", "))
+			field("profiles", strings.Join(s.Profiles, ", "))
 		}
-		tw.Flush()
 	}
 	for _, in := range d.Inactive {
 		fmt.Fprintf(w, "  (%s: inactive, needs profile %s)\n", in.Name, strings.Join(in.Profiles, " or "))
 	}
 
 	fmt.Fprintf(w, "\nchecks (%d):\n", len(d.Checks))
-	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, c := range d.Checks {
 		var what string
 		switch c.Kind {

@@ -15,6 +15,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/dotenv"
 	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
+	"go.yaml.in/yaml/v4"
 
 	"github.com/opdeploy/opdeploy/target"
 )
@@ -144,6 +145,7 @@ func starlarkOverlay(spec target.LocalSpec) map[string]any {
 
 var (
 	falseSchemaRE   = regexp.MustCompile(`services\.([^.\s]+)\.(\S+) false schema`)
+	decodeFieldRE   = regexp.MustCompile(`'services\[([^\]]+)\]\.([^']+)' `)
 	mentionsService = regexp.MustCompile(`services\.[^.\s]+|service "[^"]+"|services\[[^\]]+\]`)
 )
 
@@ -155,6 +157,8 @@ var (
 func describeLoadError(ctx context.Context, details types.ConfigDetails, opts func(*loader.Options), err error) error {
 	msg := err.Error()
 	msg = falseSchemaRE.ReplaceAllString(msg, `service "$1": unknown key "$2"`)
+	msg = strings.Replace(msg, "decoding failed due to the following error(s):\n\n", "", 1)
+	msg = decodeFieldRE.ReplaceAllString(msg, `service "$1": $2: `)
 	if !mentionsService.MatchString(msg) {
 		if svc := serviceAtFault(ctx, details, opts); svc != "" {
 			msg = fmt.Sprintf("service %q: %s", svc, msg)
@@ -175,31 +179,45 @@ func mentionsAnyFile(msg string, details types.ConfigDetails) bool {
 	return false
 }
 
+// serviceAtFault finds the service whose definition alone fails to load.
+// Each document is split by service (YAML is only split here; compose-go
+// still interprets every fragment) and each service's fragments are loaded
+// on their own, in the original merge order.
 func serviceAtFault(ctx context.Context, details types.ConfigDetails, opts func(*loader.Options)) string {
-	model, err := loader.LoadModelWithContext(ctx, details, opts, func(o *loader.Options) {
-		o.SkipValidation = true
-		o.SkipConsistencyCheck = true
-	})
-	if err != nil {
-		return ""
+	docs := make([]map[string]any, len(details.ConfigFiles))
+	names := map[string]bool{}
+	for i, f := range details.ConfigFiles {
+		doc := f.Config
+		if doc == nil {
+			if err := yaml.Unmarshal(f.Content, &doc); err != nil {
+				return ""
+			}
+		}
+		docs[i] = doc
+		services, _ := doc["services"].(map[string]any)
+		for name := range services {
+			names[name] = true
+		}
 	}
-	services, _ := model["services"].(map[string]any)
-	names := make([]string, 0, len(services))
-	for name := range services {
-		names = append(names, name)
+	sorted := make([]string, 0, len(names))
+	for name := range names {
+		sorted = append(sorted, name)
 	}
-	sort.Strings(names)
-	for _, name := range names {
-		one := types.ConfigDetails{
-			WorkingDir:  details.WorkingDir,
-			Environment: details.Environment,
-			ConfigFiles: []types.ConfigFile{{
-				Filename: "service " + name,
-				Config:   map[string]any{"services": map[string]any{name: services[name]}},
-			}},
+	sort.Strings(sorted)
+	for _, name := range sorted {
+		one := types.ConfigDetails{WorkingDir: details.WorkingDir, Environment: details.Environment}
+		for i, doc := range docs {
+			services, _ := doc["services"].(map[string]any)
+			if def, ok := services[name]; ok {
+				one.ConfigFiles = append(one.ConfigFiles, types.ConfigFile{
+					Filename: details.ConfigFiles[i].Filename,
+					Config:   map[string]any{"services": map[string]any{name: def}},
+				})
+			}
 		}
 		_, err := loader.LoadWithContext(ctx, one, opts, func(o *loader.Options) {
 			o.SkipConsistencyCheck = true
+			o.SkipExtends = true
 			o.Profiles = []string{"*"}
 		})
 		if err != nil {
