@@ -23,7 +23,7 @@ type LocalSpec struct {
 	// over EnvFiles.
 	Env map[string]string
 	// EnvFiles are absolute paths of dotenv files for interpolation. When
-	// empty, a ".env" beside the first compose file is read if present.
+	// empty, a ".env" in Dir is read if present.
 	EnvFiles []string
 	// Profiles are the active compose profiles.
 	Profiles []string

@@ -74,9 +74,7 @@ func LoadProject(ctx context.Context, spec target.LocalSpec) (*types.Project, er
 	if len(project.Services) == 0 && len(project.DisabledServices) == 0 {
 		return nil, fmt.Errorf("%s: the project defines no services", sourceList(details))
 	}
-	for _, path := range spec.ComposeFiles {
-		project.ComposeFiles = append(project.ComposeFiles, path)
-	}
+	project.ComposeFiles = append(project.ComposeFiles, spec.ComposeFiles...)
 	return project, nil
 }
 
@@ -85,7 +83,7 @@ func LoadProject(ctx context.Context, spec target.LocalSpec) (*types.Project, er
 // overriding the one before (docker compose lets the shell override .env).
 func interpolationEnv(spec target.LocalSpec) (map[string]string, error) {
 	files := spec.EnvFiles
-	if len(files) == 0 && len(spec.ComposeFiles) > 0 {
+	if len(files) == 0 {
 		dflt := filepath.Join(spec.Dir, ".env")
 		if st, err := os.Stat(dflt); err == nil && !st.IsDir() {
 			files = []string{dflt}
