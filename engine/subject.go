@@ -19,6 +19,8 @@ type Options struct {
 	Params map[string]string
 	// Profiles are activated in every local deployment of the subject.
 	Profiles []string
+	// Project replaces the subject's project name (-p).
+	Project string
 	// MaxSteps bounds evaluation; zero means starlark.DefaultMaxSteps.
 	MaxSteps uint64
 	// FS reads subject sources; nil means the operating system's.
@@ -46,6 +48,7 @@ func Load(ctx context.Context, path string, opts Options) (*Subject, error) {
 		Root:     opts.Root,
 		Params:   opts.Params,
 		Profiles: opts.Profiles,
+		Project:  opts.Project,
 		MaxSteps: opts.MaxSteps,
 		FS:       opts.FS,
 		Resolver: Resolver{},

@@ -127,6 +127,9 @@ func localDeploymentBuiltin(thread *starlark.Thread, b *starlark.Builtin, args s
 			return nil, fmt.Errorf("%s: for parameter project: %v", b.Name(), err)
 		}
 	}
+	if st.cfg.Project != "" {
+		spec.Project, project.set = st.cfg.Project, true
+	}
 
 	t, err := st.cfg.Resolver.Local(st.ctx, spec)
 	if err != nil {

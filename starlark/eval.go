@@ -50,6 +50,9 @@ type Config struct {
 	Params map[string]string
 	// Profiles are activated in every local_deployment, after its own.
 	Profiles []string
+	// Project, when set, replaces the project name of every deployment
+	// (-p on the command line).
+	Project string
 	// MaxSteps bounds evaluation; zero means DefaultMaxSteps.
 	MaxSteps uint64
 	// FS reads source files; nil means the operating system's.

@@ -42,6 +42,7 @@ func NotImplemented(kind, op string) error {
 
 // UpOptions controls DeploymentTarget.Up.
 type UpOptions struct {
+	Progress      Progress
 	Services      []string      // only these services (and their dependencies); empty means all
 	NoWait        bool          // return once containers are started
 	Timeout       time.Duration // how long to wait for health; zero means no limit
@@ -54,6 +55,7 @@ type UpOptions struct {
 
 // DownOptions controls DeploymentTarget.Down.
 type DownOptions struct {
+	Progress      Progress
 	Volumes       bool          // also remove named volumes
 	Timeout       time.Duration // stop grace period override; zero means each service's own
 	RemoveOrphans bool
@@ -66,6 +68,7 @@ type StatusOptions struct {
 
 // LogsOptions controls DeploymentTarget.Logs.
 type LogsOptions struct {
+	Sink       LogSink
 	Services   []string
 	Follow     bool
 	Tail       int // lines from the end; negative means all
@@ -75,6 +78,7 @@ type LogsOptions struct {
 
 // RestartOptions controls DeploymentTarget.Restart.
 type RestartOptions struct {
+	Progress Progress
 	Services []string
 	NoWait   bool
 	Timeout  time.Duration

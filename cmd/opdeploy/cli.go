@@ -22,6 +22,11 @@ const (
 
 // cli is the command line. One file per verb holds each command's struct.
 type cli struct {
+	Up         upCmd         `cmd:"" help:"Create and start the subject's deployment, and wait until it is ready."`
+	Down       downCmd       `cmd:"" help:"Stop and remove the subject's containers and networks (volumes with -v)."`
+	Status     statusCmd     `cmd:"" help:"Show the state and health of every container; exit 3 unless all are healthy."`
+	Logs       logsCmd       `cmd:"" help:"Show (or follow) the containers' logs, prefixed by service."`
+	Restart    restartCmd    `cmd:"" help:"Restart services and wait until they are ready again."`
 	Validate   validateCmd   `cmd:"" help:"Evaluate a subject file and load its deployment; print one line if all is well."`
 	Config     configCmd     `cmd:"" help:"Print the resolved subject: services, checks and sequences."`
 	Version    versionCmd    `cmd:"" help:"Print the opdeploy version."`
@@ -83,7 +88,9 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	if err := kctx.Run(); err != nil {
 		var ce *codeError
 		if errors.As(err, &ce) {
-			if ce.err != nil {
+			if ce.err != nil && ce.code == exitUsage {
+				fmt.Fprintf(stderr, "opdeploy: %v\n", ce.err)
+			} else if ce.err != nil {
 				reportError(stderr, ce.err)
 			}
 			return ce.code

@@ -7,6 +7,7 @@ import (
 
 	"github.com/opdeploy/opdeploy/engine"
 	"github.com/opdeploy/opdeploy/starlark"
+	"github.com/opdeploy/opdeploy/target"
 )
 
 // subjectArgs are the arguments of every verb that reads a subject file.
@@ -14,6 +15,7 @@ type subjectArgs struct {
 	File     string   `arg:"" name:"file" help:"Subject file (.star)." type:"path"`
 	Set      []string `short:"s" sep:"none" placeholder:"KEY=VALUE" help:"Set a subject parameter, read in the file as params[\"KEY\"]. Repeatable."`
 	Profile  []string `placeholder:"NAME" env:"OPDEPLOY_PROFILES" help:"Activate a compose profile in every local deployment. Repeatable."`
+	Project  string   `short:"p" placeholder:"NAME" env:"OPDEPLOY_PROJECT" help:"Use this project name instead of the subject's (to run a second copy side by side)."`
 	Root     string   `placeholder:"DIR" type:"path" help:"Folder that load() may not escape (default: the subject file's folder)."`
 	MaxSteps uint64   `default:"${maxSteps}" placeholder:"N" help:"Stop evaluating the subject after N Starlark steps (guards against infinite loops)."`
 }
@@ -24,10 +26,16 @@ func (a *subjectArgs) load(ctx context.Context) (*engine.Subject, error) {
 	if err != nil {
 		return nil, err
 	}
+	if a.Project != "" {
+		if err := target.ValidateName("project", a.Project); err != nil {
+			return nil, fmt.Errorf("-p: %w", err)
+		}
+	}
 	return engine.Load(ctx, a.File, engine.Options{
 		Root:     a.Root,
 		Params:   params,
 		Profiles: a.Profile,
+		Project:  a.Project,
 		MaxSteps: a.MaxSteps,
 	})
 }

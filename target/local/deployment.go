@@ -15,6 +15,7 @@ import (
 type Deployment struct {
 	spec    target.LocalSpec
 	project *types.Project
+	engine  *Engine
 }
 
 var _ target.DeploymentTarget = (*Deployment)(nil)
@@ -25,7 +26,7 @@ func Load(ctx context.Context, spec target.LocalSpec) (*Deployment, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Deployment{spec: spec, project: project}, nil
+	return &Deployment{spec: spec, project: project, engine: DefaultEngine}, nil
 }
 
 // Compose returns the loaded compose project. Callers must not modify it.
@@ -113,27 +114,4 @@ func durationOf(d *types.Duration) time.Duration {
 		return 0
 	}
 	return time.Duration(*d)
-}
-
-// Lifecycle operations arrive with the Docker Engine API client. Until
-// then each says so, rather than pretending.
-
-func (d *Deployment) Up(context.Context, target.UpOptions) error {
-	return target.NotImplemented(Kind, "up")
-}
-
-func (d *Deployment) Down(context.Context, target.DownOptions) error {
-	return target.NotImplemented(Kind, "down")
-}
-
-func (d *Deployment) Status(context.Context, target.StatusOptions) (*target.DeploymentStatus, error) {
-	return nil, target.NotImplemented(Kind, "status")
-}
-
-func (d *Deployment) Logs(context.Context, target.LogsOptions) error {
-	return target.NotImplemented(Kind, "logs")
-}
-
-func (d *Deployment) Restart(context.Context, target.RestartOptions) error {
-	return target.NotImplemented(Kind, "restart")
 }

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/opdeploy/opdeploy/target"
+)
+
+type statusCmd struct {
+	subjectArgs
+	Services []string `arg:"" optional:"" name:"service" help:"Only these services."`
+	JSON     bool     `help:"Print JSON (schema in docs/cli.md)."`
+}
+
+// statusDoc is the stable --json schema of status (docs/cli.md).
+type statusDoc struct {
+	Project    string          `json:"project"`
+	AllHealthy bool            `json:"all_healthy"`
+	Services   []statusService `json:"services"`
+}
+
+type statusService struct {
+	Service   string       `json:"service"`
+	Container string       `json:"container"`
+	Number    int          `json:"number"`
+	State     string       `json:"state"`
+	Health    string       `json:"health"`
+	ExitCode  int          `json:"exit_code"`
+	Ports     []statusPort `json:"ports"`
+	Image     string       `json:"image"`
+}
+
+type statusPort struct {
+	HostIP        string `json:"host_ip"`
+	HostPort      uint16 `json:"host_port"`
+	ContainerPort uint16 `json:"container_port"`
+	Protocol      string `json:"protocol"`
+}
+
+func (c *statusCmd) Run(ctx context.Context, out *output) error {
+	s, err := c.load(ctx)
+	if err != nil {
+		return err
+	}
+	st, err := s.Target.Status(ctx, target.StatusOptions{Services: c.Services})
+	if err != nil {
+		return err
+	}
+	doc := statusDoc{Project: st.Project, AllHealthy: st.AllHealthy, Services: []statusService{}}
+	for _, ss := range st.Services {
+		svc := statusService{
+			Service: ss.Service, Container: ss.Container, Number: ss.Number, State: string(ss.State),
+			Health: string(ss.Health), ExitCode: ss.ExitCode, Image: ss.Image, Ports: []statusPort{},
+		}
+		for _, p := range ss.Ports {
+			svc.Ports = append(svc.Ports, statusPort{HostIP: p.HostIP, HostPort: p.HostPort, ContainerPort: p.ContainerPort, Protocol: p.Protocol})
+		}
+		doc.Services = append(doc.Services, svc)
+	}
+	if c.JSON {
+		enc := json.NewEncoder(out.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(doc); err != nil {
+			return err
+		}
+	} else {
+		tw := tabwriter.NewWriter(out.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "SERVICE\tCONTAINER\tSTATE\tHEALTH\tEXIT\tPORTS\tIMAGE")
+		for _, ss := range doc.Services {
+			var ports []string
+			for _, p := range ss.Ports {
+				host := p.HostIP
+				if host != "" {
+					host += ":"
+				}
+				ports = append(ports, fmt.Sprintf("%s%d->%d/%s", host, p.HostPort, p.ContainerPort, p.Protocol))
+			}
+			exit := ""
+			if ss.State == string(target.StateExited) {
+				exit = fmt.Sprint(ss.ExitCode)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", ss.Service, ss.Container, ss.State, ss.Health, exit, strings.Join(ports, ","), ss.Image)
+		}
+		tw.Flush()
+		verdict := "all healthy"
+		if !doc.AllHealthy {
+			verdict = "NOT all healthy"
+			if len(doc.Services) == 0 {
+				verdict = "NOT all healthy: no containers (run up)"
+			}
+		}
+		fmt.Fprintf(out.stdout, "project %s: %s\n", doc.Project, verdict)
+	}
+	if !doc.AllHealthy {
+		return &codeError{code: exitUnready}
+	}
+	return nil
+}

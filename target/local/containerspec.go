@@ -1,0 +1,434 @@
+package local
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
+	"github.com/moby/moby/api/types/network"
+)
+
+// containerSpec is everything needed to create one container. Engines
+// before API 1.44 accept a single network at create time, so the first
+// network goes into the create call and the rest are connected before the
+// container starts.
+type containerSpec struct {
+	Name     string
+	Config   *container.Config
+	Host     *container.HostConfig
+	Networks []networkAttachment
+}
+
+type networkAttachment struct {
+	Network  string // engine-level network name
+	Endpoint *network.EndpointSettings
+}
+
+// Keys opdeploy honours, and keys it ignores with a warning because running
+// without them is safe. Any other key set on a service is an error: never
+// silently ignored. docs/compose.md lists the same sets.
+var (
+	supportedKeys = set(
+		"build", "cap_add", "cap_drop", "command", "container_name", "cpus", "depends_on",
+		"deploy", "domainname", "entrypoint", "env_file", "environment", "expose",
+		"extends", "extra_hosts", "healthcheck", "hostname", "image", "init", "label_file",
+		"labels", "mem_limit", "network_mode", "networks", "pids_limit", "ports",
+		"privileged", "profiles", "pull_policy", "read_only", "restart", "scale",
+		"security_opt", "shm_size", "stdin_open", "stop_grace_period", "stop_signal",
+		"sysctls", "tmpfs", "tty", "ulimits", "user", "volumes", "working_dir",
+	)
+	warnedKeys = set("logging", "log_driver", "log_opt", "mem_reservation", "cpu_shares", "oom_score_adj", "attach")
+	// supportedDeployKeys are the deploy: sub-keys honoured.
+	supportedDeployKeys = set("replicas", "resources")
+)
+
+func set(keys ...string) map[string]bool {
+	m := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		m[k] = true
+	}
+	return m
+}
+
+// checkSupported returns warnings for keys ignored safely and an error for
+// the first key opdeploy cannot honour.
+func checkSupported(s types.ServiceConfig) (warnings []string, err error) {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		switch {
+		case supportedKeys[k]:
+		case warnedKeys[k]:
+			warnings = append(warnings, fmt.Sprintf("service %q: %s is ignored by opdeploy", s.Name, k))
+		default:
+			return warnings, fmt.Errorf("service %q: %s is not supported by opdeploy yet (docs/compose.md lists what is)", s.Name, k)
+		}
+	}
+	if s.NetworkMode != "" && s.NetworkMode != "host" && s.NetworkMode != "none" {
+		return warnings, fmt.Errorf("service %q: network_mode %q is not supported by opdeploy yet (only host and none)", s.Name, s.NetworkMode)
+	}
+	if d := s.Deploy; d != nil {
+		// Some deploy fields are structs that marshal even when empty, so a
+		// key counts as set only when it differs from a zero DeployConfig's.
+		var set, zero map[string]json.RawMessage
+		db, _ := json.Marshal(d)
+		zb, _ := json.Marshal(types.DeployConfig{})
+		_ = json.Unmarshal(db, &set)
+		_ = json.Unmarshal(zb, &zero)
+		for _, k := range sortedKeys(set) {
+			if !supportedDeployKeys[k] && string(set[k]) != string(zero[k]) {
+				return warnings, fmt.Errorf("service %q: deploy.%s is not supported by opdeploy yet", s.Name, k)
+			}
+		}
+		if d.Resources.Reservations != nil {
+			warnings = append(warnings, fmt.Sprintf("service %q: deploy.resources.reservations is ignored by opdeploy", s.Name))
+		}
+	}
+	if s.GetScale() > 1 && s.ContainerName != "" {
+		return warnings, fmt.Errorf("service %q: %d replicas cannot share container_name %q", s.Name, s.GetScale(), s.ContainerName)
+	}
+	for _, p := range s.Ports {
+		if s.GetScale() > 1 && p.Published != "" && !strings.Contains(p.Published, "-") {
+			return warnings, fmt.Errorf("service %q: %d replicas cannot all publish host port %s (use a range, or leave the host port out)", s.Name, s.GetScale(), p.Published)
+		}
+	}
+	for _, v := range s.Volumes {
+		switch v.Type {
+		case types.VolumeTypeBind, types.VolumeTypeVolume, types.VolumeTypeTmpfs:
+		default:
+			return warnings, fmt.Errorf("service %q: volume type %q (%s) is not supported by opdeploy yet", s.Name, v.Type, v.Target)
+		}
+	}
+	return warnings, nil
+}
+
+// specOptions carries what the translation needs beyond the service.
+type specOptions struct {
+	Number     int
+	Image      string // image reference to run
+	ImageID    string // resolved image ID, recorded in a label
+	Hash       string
+	APIVersion string
+	// AnonymousVolumes maps a target path to the engine volume name an
+	// earlier container of this replica used, so recreation keeps its data.
+	AnonymousVolumes map[string]string
+}
+
+// buildContainerSpec translates a compose service into an Engine API
+// container for replica opts.Number.
+func buildContainerSpec(p *types.Project, s types.ServiceConfig, opts specOptions) (*containerSpec, error) {
+	name := containerName(p.Name, s, opts.Number)
+	cfg := &container.Config{
+		Image:        opts.Image,
+		Hostname:     s.Hostname,
+		Domainname:   s.DomainName,
+		User:         s.User,
+		WorkingDir:   s.WorkingDir,
+		Entrypoint:   s.Entrypoint,
+		Cmd:          s.Command,
+		Tty:          s.Tty,
+		OpenStdin:    s.StdinOpen,
+		StopSignal:   s.StopSignal,
+		Env:          environment(s),
+		Labels:       map[string]string{},
+		ExposedPorts: network.PortSet{},
+	}
+	for k, v := range s.Labels {
+		cfg.Labels[k] = v
+	}
+	for k, v := range map[string]string{
+		labelProject:     p.Name,
+		labelService:     s.Name,
+		labelNumber:      strconv.Itoa(opts.Number),
+		labelOneoff:      "False",
+		labelConfigHash:  opts.Hash,
+		labelWorkingDir:  p.WorkingDir,
+		labelConfigFiles: strings.Join(p.ComposeFiles, ","),
+		labelDependsOn:   dependsOnLabel(s),
+		labelImage:       opts.ImageID,
+		labelVersion:     composeVersion,
+	} {
+		cfg.Labels[k] = v
+	}
+	if s.StopGracePeriod != nil {
+		secs := int(math.Ceil(time.Duration(*s.StopGracePeriod).Seconds()))
+		cfg.StopTimeout = &secs
+	}
+	if hc := s.HealthCheck; hc != nil {
+		cfg.Healthcheck = &container.HealthConfig{
+			Test:        hc.Test,
+			Interval:    durationOf(hc.Interval),
+			Timeout:     durationOf(hc.Timeout),
+			StartPeriod: durationOf(hc.StartPeriod),
+		}
+		if hc.Retries != nil {
+			cfg.Healthcheck.Retries = int(*hc.Retries)
+		}
+		if hc.StartInterval != nil && !apiBefore(opts.APIVersion, "1.44") {
+			cfg.Healthcheck.StartInterval = durationOf(hc.StartInterval)
+		}
+		if hc.Disable {
+			cfg.Healthcheck = &container.HealthConfig{Test: []string{"NONE"}}
+		}
+	}
+
+	host := &container.HostConfig{
+		Init:           s.Init,
+		Privileged:     s.Privileged,
+		CapAdd:         s.CapAdd,
+		CapDrop:        s.CapDrop,
+		ExtraHosts:     s.ExtraHosts.AsList(":"),
+		SecurityOpt:    s.SecurityOpt,
+		ReadonlyRootfs: s.ReadOnly,
+		ShmSize:        int64(s.ShmSize),
+		PortBindings:   network.PortMap{},
+	}
+	if len(s.Sysctls) > 0 {
+		host.Sysctls = map[string]string(s.Sysctls)
+	}
+	if len(s.Tmpfs) > 0 {
+		host.Tmpfs = map[string]string{}
+		for _, t := range s.Tmpfs {
+			path, opt, _ := strings.Cut(t, ":")
+			host.Tmpfs[path] = opt
+		}
+	}
+	restart, err := restartPolicy(s.Restart)
+	if err != nil {
+		return nil, fmt.Errorf("service %q: %w", s.Name, err)
+	}
+	host.RestartPolicy = restart
+	for _, name := range sortedKeys(s.Ulimits) {
+		u := s.Ulimits[name]
+		soft, hard := int64(u.Soft), int64(u.Hard)
+		if u.Single != 0 {
+			soft, hard = int64(u.Single), int64(u.Single)
+		}
+		host.Ulimits = append(host.Ulimits, &container.Ulimit{Name: name, Soft: soft, Hard: hard})
+	}
+	host.Memory = int64(s.MemLimit)
+	host.NanoCPUs = int64(float64(s.CPUS) * 1e9)
+	if s.PidsLimit != 0 {
+		limit := s.PidsLimit
+		host.PidsLimit = &limit
+	}
+	if d := s.Deploy; d != nil && d.Resources.Limits != nil {
+		if d.Resources.Limits.MemoryBytes != 0 {
+			host.Memory = int64(d.Resources.Limits.MemoryBytes)
+		}
+		if d.Resources.Limits.NanoCPUs != 0 {
+			host.NanoCPUs = int64(float64(d.Resources.Limits.NanoCPUs) * 1e9)
+		}
+		if d.Resources.Limits.Pids != 0 {
+			limit := d.Resources.Limits.Pids
+			host.PidsLimit = &limit
+		}
+	}
+
+	if err := addPorts(s, cfg, host); err != nil {
+		return nil, err
+	}
+	if err := addVolumes(p, s, host, opts.AnonymousVolumes); err != nil {
+		return nil, err
+	}
+
+	spec := &containerSpec{Name: name, Config: cfg, Host: host}
+	switch s.NetworkMode {
+	case "host", "none":
+		host.NetworkMode = container.NetworkMode(s.NetworkMode)
+	default:
+		for _, key := range networkOrder(s) {
+			netCfg, ok := p.Networks[key]
+			if !ok {
+				return nil, fmt.Errorf("service %q: network %q is not defined", s.Name, key)
+			}
+			ep := &network.EndpointSettings{Aliases: []string{s.Name}}
+			if sn := s.Networks[key]; sn != nil {
+				ep.Aliases = append(ep.Aliases, sn.Aliases...)
+				if sn.Ipv4Address != "" {
+					addr, err := netip.ParseAddr(sn.Ipv4Address)
+					if err != nil {
+						return nil, fmt.Errorf("service %q: network %q: ipv4_address: %w", s.Name, key, err)
+					}
+					ep.IPAMConfig = &network.EndpointIPAMConfig{IPv4Address: addr}
+				}
+			}
+			spec.Networks = append(spec.Networks, networkAttachment{Network: netCfg.Name, Endpoint: ep})
+		}
+		if len(spec.Networks) > 0 {
+			host.NetworkMode = container.NetworkMode(spec.Networks[0].Network)
+		}
+	}
+	return spec, nil
+}
+
+// environment renders the service's resolved environment, sorted; a
+// variable with no value (unset in every source) is left out, as compose
+// does.
+func environment(s types.ServiceConfig) []string {
+	var env []string
+	for k, v := range s.Environment {
+		if v != nil {
+			env = append(env, k+"="+*v)
+		}
+	}
+	sort.Strings(env)
+	return env
+}
+
+func restartPolicy(r string) (container.RestartPolicy, error) {
+	mode, count, _ := strings.Cut(r, ":")
+	switch mode {
+	case "", "no":
+		return container.RestartPolicy{Name: container.RestartPolicyDisabled}, nil
+	case "always":
+		return container.RestartPolicy{Name: container.RestartPolicyAlways}, nil
+	case "unless-stopped":
+		return container.RestartPolicy{Name: container.RestartPolicyUnlessStopped}, nil
+	case "on-failure":
+		p := container.RestartPolicy{Name: container.RestartPolicyOnFailure}
+		if count != "" {
+			n, err := strconv.Atoi(count)
+			if err != nil {
+				return p, fmt.Errorf("restart %q: bad retry count", r)
+			}
+			p.MaximumRetryCount = n
+		}
+		return p, nil
+	}
+	return container.RestartPolicy{}, fmt.Errorf("restart %q: want no, always, on-failure[:N] or unless-stopped", r)
+}
+
+func addPorts(s types.ServiceConfig, cfg *container.Config, host *container.HostConfig) error {
+	for _, p := range s.Ports {
+		proto := p.Protocol
+		if proto == "" {
+			proto = "tcp"
+		}
+		port, err := network.ParsePort(fmt.Sprintf("%d/%s", p.Target, proto))
+		if err != nil {
+			return fmt.Errorf("service %q: port %d/%s: %w", s.Name, p.Target, proto, err)
+		}
+		cfg.ExposedPorts[port] = struct{}{}
+		binding := network.PortBinding{HostPort: p.Published}
+		if p.HostIP != "" {
+			addr, err := netip.ParseAddr(p.HostIP)
+			if err != nil {
+				return fmt.Errorf("service %q: port host_ip %q: %w", s.Name, p.HostIP, err)
+			}
+			binding.HostIP = addr
+		}
+		host.PortBindings[port] = append(host.PortBindings[port], binding)
+	}
+	for _, e := range s.Expose {
+		spec := e
+		if !strings.Contains(spec, "/") {
+			spec += "/tcp"
+		}
+		r, err := network.ParsePortRange(spec)
+		if err != nil {
+			return fmt.Errorf("service %q: expose %q: %w", s.Name, e, err)
+		}
+		for port := range r.All() {
+			cfg.ExposedPorts[port] = struct{}{}
+		}
+	}
+	return nil
+}
+
+func addVolumes(p *types.Project, s types.ServiceConfig, host *container.HostConfig, anonymous map[string]string) error {
+	for _, v := range s.Volumes {
+		switch v.Type {
+		case types.VolumeTypeBind:
+			bind := v.Source + ":" + v.Target
+			if v.ReadOnly {
+				bind += ":ro"
+			}
+			host.Binds = append(host.Binds, bind)
+		case types.VolumeTypeVolume:
+			m := mount.Mount{Type: mount.TypeVolume, Target: v.Target, ReadOnly: v.ReadOnly}
+			if v.Source == "" {
+				m.Source = anonymous[v.Target] // "" makes the engine create one
+			} else {
+				vol, ok := p.Volumes[v.Source]
+				if !ok {
+					return fmt.Errorf("service %q: volume %q is not defined in the top-level volumes", s.Name, v.Source)
+				}
+				m.Source = vol.Name
+			}
+			if v.Volume != nil && (v.Volume.NoCopy || v.Volume.Subpath != "") {
+				m.VolumeOptions = &mount.VolumeOptions{NoCopy: v.Volume.NoCopy, Subpath: v.Volume.Subpath}
+			}
+			host.Mounts = append(host.Mounts, m)
+		case types.VolumeTypeTmpfs:
+			m := mount.Mount{Type: mount.TypeTmpfs, Target: v.Target}
+			if v.Tmpfs != nil {
+				m.TmpfsOptions = &mount.TmpfsOptions{SizeBytes: int64(v.Tmpfs.Size)}
+			}
+			host.Mounts = append(host.Mounts, m)
+		}
+	}
+	return nil
+}
+
+// networkOrder lists a service's networks by descending priority, then name,
+// as compose connects them.
+func networkOrder(s types.ServiceConfig) []string {
+	keys := sortedKeys(s.Networks)
+	sort.SliceStable(keys, func(i, j int) bool {
+		pi, pj := 0, 0
+		if n := s.Networks[keys[i]]; n != nil {
+			pi = n.Priority
+		}
+		if n := s.Networks[keys[j]]; n != nil {
+			pj = n.Priority
+		}
+		return pi > pj
+	})
+	return keys
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// apiBefore reports whether API version v is older than want ("1.41" < "1.44").
+func apiBefore(v, want string) bool {
+	if v == "" {
+		return false
+	}
+	vMaj, vMin, _ := strings.Cut(v, ".")
+	wMaj, wMin, _ := strings.Cut(want, ".")
+	a, _ := strconv.Atoi(vMaj)
+	b, _ := strconv.Atoi(wMaj)
+	if a != b {
+		return a < b
+	}
+	c, _ := strconv.Atoi(vMin)
+	d, _ := strconv.Atoi(wMin)
+	return c < d
+}

@@ -1,0 +1,159 @@
+package local
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/opdeploy/opdeploy/target"
+)
+
+// Down stops and removes the project's containers in reverse dependency
+// order (a service stops only after every service that depends on it), in
+// parallel otherwise; then its networks, and its named volumes only with
+// Volumes. It works from labels alone: the order comes from each
+// container's depends_on label, so a changed compose file does not matter.
+func (d *Deployment) Down(ctx context.Context, opts target.DownOptions) error {
+	progress := opts.Progress
+	if progress == nil {
+		progress = target.NoProgress
+	}
+	cli, err := d.engine.Client(ctx)
+	if err != nil {
+		return err
+	}
+	unlock, err := lockProject(ctx, d.project.Name, progress)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	event := func(resource, service, action, detail string, done bool, err error) {
+		progress.Event(target.ProgressEvent{Time: time.Now(), Resource: resource, Service: service, Action: action, Detail: detail, Done: done, Err: err})
+	}
+
+	list, err := listProjectContainers(ctx, cli, d.project.Name)
+	if err != nil {
+		return err
+	}
+	known := map[string]bool{}
+	for _, s := range d.project.AllServices() {
+		known[s.Name] = true
+	}
+	var keep []container.Summary
+	byService := map[string][]container.Summary{}
+	dependents := map[string][]string{} // service -> services that depend on it
+	for _, c := range list {
+		svc := c.Labels[labelService]
+		if !known[svc] && !opts.RemoveOrphans {
+			keep = append(keep, c)
+			continue
+		}
+		if _, seen := byService[svc]; !seen {
+			for _, dep := range parseDependsOnLabel(c.Labels[labelDependsOn]) {
+				dependents[dep] = append(dependents[dep], svc)
+			}
+		}
+		byService[svc] = append(byService[svc], c)
+	}
+	for _, c := range keep {
+		event("container "+containerDisplayName(c), c.Labels[labelService], "warning", "orphan kept: its service is not in the project; --remove-orphans removes it", true, nil)
+	}
+
+	stopped := map[string]chan struct{}{}
+	for svc := range byService {
+		stopped[svc] = make(chan struct{})
+	}
+	var stopTimeout *int
+	if opts.Timeout > 0 {
+		secs := int(opts.Timeout.Seconds())
+		stopTimeout = &secs
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	sem := make(chan struct{}, maxParallel)
+	for svc, containers := range byService {
+		g.Go(func() error {
+			for _, dependent := range dependents[svc] {
+				if ch, ok := stopped[dependent]; ok && dependent != svc {
+					select {
+					case <-gctx.Done():
+						return context.Cause(gctx)
+					case <-ch:
+					}
+				}
+			}
+			cg, cctx := errgroup.WithContext(gctx)
+			for _, c := range containers {
+				cg.Go(func() error {
+					sem <- struct{}{}
+					defer func() { <-sem }()
+					name := containerDisplayName(c)
+					if c.State == container.StateRunning || c.State == container.StatePaused || c.State == container.StateRestarting {
+						event("container "+name, svc, "stopping", "", false, nil)
+						if _, err := cli.ContainerStop(cctx, c.ID, client.ContainerStopOptions{Timeout: stopTimeout}); err != nil && !isNotFound(err) {
+							return fmt.Errorf("stop %s: %w", name, err)
+						}
+					}
+					if _, err := cli.ContainerRemove(cctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: opts.Volumes}); err != nil && !isNotFound(err) {
+						return fmt.Errorf("remove %s: %w", name, err)
+					}
+					event("container "+name, svc, "removed", "", true, nil)
+					return nil
+				})
+			}
+			err := cg.Wait()
+			close(stopped[svc])
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+
+	f := client.Filters{}
+	f.Add("label", projectFilterLabel(d.project.Name))
+	nets, err := cli.NetworkList(ctx, client.NetworkListOptions{Filters: f})
+	if err != nil {
+		return err
+	}
+	for _, n := range nets.Items {
+		if _, err := cli.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{}); err != nil && !isNotFound(err) {
+			if len(keep) > 0 {
+				event("network "+n.Name, "", "warning", "kept: orphan containers still use it", true, nil)
+				continue
+			}
+			return fmt.Errorf("remove network %s: %w", n.Name, err)
+		}
+		event("network "+n.Name, "", "removed", "", true, nil)
+	}
+	if opts.Volumes {
+		vols, err := cli.VolumeList(ctx, client.VolumeListOptions{Filters: f})
+		if err != nil {
+			return err
+		}
+		for _, v := range vols.Items {
+			if _, err := cli.VolumeRemove(ctx, v.Name, client.VolumeRemoveOptions{}); err != nil && !isNotFound(err) {
+				return fmt.Errorf("remove volume %s: %w", v.Name, err)
+			}
+			event("volume "+v.Name, "", "removed", "", true, nil)
+		}
+	}
+	return nil
+}
+
+func containerDisplayName(c container.Summary) string {
+	if len(c.Names) > 0 {
+		return trimSlash(c.Names[0])
+	}
+	return c.ID[:12]
+}
+
+func trimSlash(s string) string {
+	if len(s) > 0 && s[0] == '/' {
+		return s[1:]
+	}
+	return s
+}

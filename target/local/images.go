@@ -1,0 +1,193 @@
+package local
+
+import (
+	"archive/tar"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/moby/moby/api/types/build"
+	"github.com/moby/moby/api/types/jsonstream"
+	"github.com/moby/moby/client"
+
+	"github.com/opdeploy/opdeploy/target"
+)
+
+// imageRef is the image a service runs: its own, or for a build-only
+// service the name docker compose gives it.
+func imageRef(project string, s types.ServiceConfig) string {
+	if s.Image != "" {
+		return s.Image
+	}
+	return project + "-" + s.Name
+}
+
+// imageID returns the ID of a local image, or "" when it is not present.
+func imageID(ctx context.Context, cli *client.Client, ref string) (string, error) {
+	res, err := cli.ImageInspect(ctx, ref)
+	if err != nil {
+		if isNotFound(err) {
+			return "", nil
+		}
+		return "", fmt.Errorf("inspect image %s: %w", ref, err)
+	}
+	return res.ID, nil
+}
+
+// pullImage pulls ref, reporting progress. No registry is reachable on our
+// machines, so the error must say which services needed which image.
+func pullImage(ctx context.Context, cli *client.Client, ref string, services []string, progress target.Progress) error {
+	event := func(action, detail string, done bool, err error) {
+		progress.Event(target.ProgressEvent{Time: time.Now(), Resource: "image " + ref, Action: action, Detail: detail, Done: done, Err: err})
+	}
+	event("pulling", "for "+strings.Join(services, ", "), false, nil)
+	resp, err := cli.ImagePull(ctx, ref, client.ImagePullOptions{})
+	if err == nil {
+		for msg, jerr := range resp.JSONMessages(ctx) {
+			if jerr != nil {
+				err = jerr
+				break
+			}
+			if msg.Error != nil {
+				err = errors.New(msg.Error.Message)
+				break
+			}
+		}
+		resp.Close()
+	}
+	if err != nil {
+		err = fmt.Errorf("service %s: image %s is not present and cannot be pulled: %w", strings.Join(services, ", "), ref, err)
+		event("pull failed", "", true, err)
+		return err
+	}
+	event("pulled", "", true, nil)
+	return nil
+}
+
+// buildImage builds a service's image with the engine's build endpoint from
+// a tar of its context folder.
+func buildImage(ctx context.Context, cli *client.Client, ref string, s types.ServiceConfig, progress target.Progress) error {
+	b := s.Build
+	event := func(action, detail string, done bool, err error) {
+		progress.Event(target.ProgressEvent{Time: time.Now(), Resource: "image " + ref, Service: s.Name, Action: action, Detail: detail, Done: done, Err: err})
+	}
+	event("building", b.Context, false, nil)
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(tarContext(b.Context, pw)) }()
+	defer pr.Close()
+	opts := client.ImageBuildOptions{
+		Tags:        []string{ref},
+		Dockerfile:  b.Dockerfile,
+		Target:      b.Target,
+		Remove:      true,
+		ForceRemove: true,
+		BuildArgs:   map[string]*string{},
+		Labels:      b.Labels,
+		Version:     build.BuilderV1,
+	}
+	for k, v := range b.Args {
+		opts.BuildArgs[k] = v
+	}
+	res, err := cli.ImageBuild(ctx, pr, opts)
+	if err == nil {
+		err = readBuildStream(res.Body, func(line string) { event("building", line, false, nil) })
+		res.Body.Close()
+	}
+	if err != nil {
+		err = fmt.Errorf("service %q: build %s from %s: %w", s.Name, ref, b.Context, err)
+		event("build failed", "", true, err)
+		return err
+	}
+	event("built", "", true, nil)
+	return nil
+}
+
+func readBuildStream(r io.Reader, line func(string)) error {
+	dec := json.NewDecoder(r)
+	for {
+		var msg jsonstream.Message
+		if err := dec.Decode(&msg); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+		if msg.Error != nil {
+			return errors.New(strings.TrimSpace(msg.Error.Message))
+		}
+		if s := strings.TrimSpace(msg.Stream); s != "" {
+			line(s)
+		}
+	}
+}
+
+// tarContext writes the build context folder as a tar stream. Entries named
+// in a .dockerignore at its root are skipped (exact names and simple
+// "dir/" prefixes; patterns with wildcards are not interpreted yet).
+func tarContext(dir string, w io.Writer) error {
+	ignored := map[string]bool{}
+	if data, err := os.ReadFile(filepath.Join(dir, ".dockerignore")); err == nil {
+		for _, l := range strings.Split(string(data), "\n") {
+			if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+				ignored[strings.TrimSuffix(filepath.Clean(l), "/")] = true
+			}
+		}
+	}
+	tw := tar.NewWriter(w)
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		if rel == "." {
+			return nil
+		}
+		if ignored[rel] {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		link := ""
+		if info.Mode()&fs.ModeSymlink != 0 {
+			if link, err = os.Readlink(path); err != nil {
+				return err
+			}
+		}
+		hdr, err := tar.FileInfoHeader(info, link)
+		if err != nil {
+			return err
+		}
+		hdr.Name = filepath.ToSlash(rel)
+		hdr.Uid, hdr.Gid, hdr.Uname, hdr.Gname = 0, 0, "", ""
+		if err := tw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		if info.Mode().IsRegular() {
+			f, err := os.Open(path)
+			if err != nil {
+				return err
+			}
+			_, err = io.Copy(tw, f)
+			f.Close()
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return tw.Close()
+}

@@ -1,0 +1,273 @@
+package local
+
+import (
+	"context"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/events"
+	"github.com/moby/moby/client"
+
+	"github.com/opdeploy/opdeploy/target"
+)
+
+// containerState is what the monitor knows of one container of the project.
+type containerState struct {
+	ID        string
+	Name      string
+	Service   string
+	Number    int
+	State     target.State
+	Health    target.Health
+	ExitCode  int
+	Starts    int // start events seen since the monitor began
+	StartedAt time.Time
+	Labels    map[string]string
+}
+
+// monitor keeps the state of a project's containers current from the
+// engine's event stream: no polling. It subscribes before the caller acts,
+// so no transition is missed, and re-lists the project after a reconnect,
+// so none is lost while the stream was down. Waiters block on changed().
+type monitor struct {
+	cli     *client.Client
+	project string
+	// healthchecked says whether a service's containers have a healthcheck,
+	// so a start event can set health to "starting" without an inspect.
+	healthchecked func(service string) bool
+
+	mu         sync.Mutex
+	containers map[string]*containerState
+	changedCh  chan struct{}
+	streamErr  error
+}
+
+// startMonitor subscribes to the project's container events and takes an
+// initial snapshot. It runs until ctx is cancelled.
+func startMonitor(ctx context.Context, cli *client.Client, project string, healthchecked func(string) bool) (*monitor, error) {
+	m := &monitor{
+		cli: cli, project: project, healthchecked: healthchecked,
+		containers: map[string]*containerState{}, changedCh: make(chan struct{}),
+	}
+	stream := m.subscribe(ctx)
+	if err := m.resync(ctx); err != nil {
+		return nil, err
+	}
+	go m.run(ctx, stream)
+	return m, nil
+}
+
+func (m *monitor) subscribe(ctx context.Context) client.EventsResult {
+	f := client.Filters{}
+	f.Add("type", "container")
+	f.Add("label", projectFilterLabel(m.project))
+	return m.cli.Events(ctx, client.EventsListOptions{Filters: f})
+}
+
+func (m *monitor) run(ctx context.Context, stream client.EventsResult) {
+	backoff := 50 * time.Millisecond
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case msg := <-stream.Messages:
+			m.apply(msg)
+			backoff = 50 * time.Millisecond
+		case err := <-stream.Err:
+			if ctx.Err() != nil {
+				return
+			}
+			m.mu.Lock()
+			m.streamErr = err
+			m.mu.Unlock()
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, 2*time.Second)
+			// Subscribe again first, then re-list, so that whatever happened
+			// while the stream was down is in the snapshot.
+			stream = m.subscribe(ctx)
+			if err := m.resync(ctx); err == nil {
+				m.mu.Lock()
+				m.streamErr = nil
+				m.mu.Unlock()
+			}
+			m.broadcast()
+		}
+	}
+}
+
+// resync replaces the snapshot with a fresh listing of the project.
+func (m *monitor) resync(ctx context.Context) error {
+	list, err := listProjectContainers(ctx, m.cli, m.project)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	fresh := map[string]*containerState{}
+	for _, c := range list {
+		st := stateFromSummary(c)
+		if old, ok := m.containers[st.ID]; ok {
+			st.Starts = old.Starts
+		}
+		fresh[st.ID] = st
+	}
+	m.containers = fresh
+	m.mu.Unlock()
+	m.broadcast()
+	return nil
+}
+
+func (m *monitor) apply(msg events.Message) {
+	id := msg.Actor.ID
+	attrs := msg.Actor.Attributes
+	action := string(msg.Action)
+	m.mu.Lock()
+	st, ok := m.containers[id]
+	if !ok {
+		if action == "destroy" {
+			m.mu.Unlock()
+			return
+		}
+		st = &containerState{ID: id, State: target.StateCreated, Health: target.HealthNone, Labels: attrs}
+		st.Name = attrs["name"]
+		st.Service = attrs[labelService]
+		st.Number, _ = strconv.Atoi(attrs[labelNumber])
+		m.containers[id] = st
+	}
+	switch {
+	case action == "start":
+		st.State = target.StateRunning
+		st.Starts++
+		st.StartedAt = time.Unix(0, msg.TimeNano)
+		st.ExitCode = 0
+		if m.healthchecked != nil && m.healthchecked(st.Service) {
+			st.Health = target.HealthStarting
+		}
+	case action == "die":
+		st.State = target.StateExited
+		st.ExitCode, _ = strconv.Atoi(attrs["exitCode"])
+	case action == "pause":
+		st.State = target.StatePaused
+	case action == "unpause":
+		st.State = target.StateRunning
+	case action == "destroy":
+		delete(m.containers, id)
+	case action == "rename":
+		st.Name = attrs["name"]
+	case strings.HasPrefix(action, "health_status"):
+		_, status, _ := strings.Cut(action, ": ")
+		switch status {
+		case "healthy":
+			st.Health = target.HealthHealthy
+		case "unhealthy":
+			st.Health = target.HealthUnhealthy
+		case "starting":
+			st.Health = target.HealthStarting
+		}
+	default:
+		m.mu.Unlock()
+		return
+	}
+	m.mu.Unlock()
+	m.broadcast()
+}
+
+func (m *monitor) broadcast() {
+	m.mu.Lock()
+	close(m.changedCh)
+	m.changedCh = make(chan struct{})
+	m.mu.Unlock()
+}
+
+// snapshot returns a copy of every known container and a channel closed at
+// the next change.
+func (m *monitor) snapshot() ([]containerState, <-chan struct{}) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]containerState, 0, len(m.containers))
+	for _, c := range m.containers {
+		out = append(out, *c)
+	}
+	return out, m.changedCh
+}
+
+// waitFor blocks until cond, evaluated on each snapshot, reports done, or
+// returns cond's error when it reports a final failure, or ctx's.
+func (m *monitor) waitFor(ctx context.Context, cond func([]containerState) (done bool, err error)) error {
+	for {
+		snap, changed := m.snapshot()
+		done, err := cond(snap)
+		if err != nil {
+			return err
+		}
+		if done {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-changed:
+		}
+	}
+}
+
+// listProjectContainers lists every container (running or not) that carries
+// the project label.
+func listProjectContainers(ctx context.Context, cli *client.Client, project string) ([]container.Summary, error) {
+	f := client.Filters{}
+	f.Add("label", projectFilterLabel(project))
+	res, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
+	if err != nil {
+		return nil, err
+	}
+	var out []container.Summary
+	for _, c := range res.Items {
+		if c.Labels[labelOneoff] == "True" {
+			continue // `compose run` containers are not part of the deployment
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+var (
+	exitedRE = regexp.MustCompile(`^Exited \((-?\d+)\)`)
+)
+
+// stateFromSummary reads a container's state from a list entry. Engines
+// before API 1.52 do not report health in the list, only in the Status
+// text ("Up 3 seconds (healthy)"), which has kept that form for years.
+func stateFromSummary(c container.Summary) *containerState {
+	st := &containerState{
+		ID:      c.ID,
+		Service: c.Labels[labelService],
+		State:   target.State(c.State),
+		Health:  target.HealthNone,
+		Labels:  c.Labels,
+	}
+	st.Number, _ = strconv.Atoi(c.Labels[labelNumber])
+	if len(c.Names) > 0 {
+		st.Name = strings.TrimPrefix(c.Names[0], "/")
+	}
+	switch {
+	case c.Health != nil && c.Health.Status != "" && c.Health.Status != container.NoHealthcheck:
+		st.Health = target.Health(c.Health.Status)
+	case strings.Contains(c.Status, "(healthy)"):
+		st.Health = target.HealthHealthy
+	case strings.Contains(c.Status, "(unhealthy)"):
+		st.Health = target.HealthUnhealthy
+	case strings.Contains(c.Status, "(health: starting)"):
+		st.Health = target.HealthStarting
+	}
+	if m := exitedRE.FindStringSubmatch(c.Status); m != nil {
+		st.ExitCode, _ = strconv.Atoi(m[1])
+	}
+	return st
+}

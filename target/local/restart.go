@@ -1,0 +1,81 @@
+package local
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/moby/moby/client"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/opdeploy/opdeploy/target"
+)
+
+// Restart restarts the services' containers in parallel and, unless
+// NoWait, waits (event-driven) until each has started again and is ready.
+func (d *Deployment) Restart(ctx context.Context, opts target.RestartOptions) error {
+	progress := opts.Progress
+	if progress == nil {
+		progress = target.NoProgress
+	}
+	if len(opts.Services) == 0 {
+		return fmt.Errorf("restart: name at least one service")
+	}
+	var services []types.ServiceConfig
+	for _, name := range opts.Services {
+		s, ok := d.project.Services[name]
+		if !ok {
+			return fmt.Errorf("no service %q in project %q", name, d.project.Name)
+		}
+		services = append(services, s)
+	}
+	cli, err := d.engine.Client(ctx)
+	if err != nil {
+		return err
+	}
+	unlock, err := lockProject(ctx, d.project.Name, progress)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	monCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	mon, err := startMonitor(monCtx, cli, d.project.Name, d.hasHealthcheck)
+	if err != nil {
+		return err
+	}
+	x := &executor{d: d, cli: cli, mon: mon, progress: progress, current: map[string][]string{}, fresh: map[string]bool{}}
+	snap, _ := mon.snapshot()
+	for _, s := range services {
+		for _, c := range snap {
+			if c.Service == s.Name {
+				x.current[s.Name] = append(x.current[s.Name], c.ID)
+				x.fresh[c.ID] = true
+			}
+		}
+		if len(x.current[s.Name]) == 0 {
+			return fmt.Errorf("service %q has no containers in project %q; run up first", s.Name, d.project.Name)
+		}
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	for _, s := range services {
+		for _, id := range x.current[s.Name] {
+			g.Go(func() error {
+				name := x.containerName(id)
+				x.event("container "+name, s.Name, "restarting", "", false, nil)
+				if _, err := cli.ContainerRestart(gctx, id, client.ContainerRestartOptions{}); err != nil {
+					return fmt.Errorf("restart %s: %w", name, err)
+				}
+				x.event("container "+name, s.Name, "restarted", "", true, nil)
+				return nil
+			})
+		}
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	if opts.NoWait {
+		return nil
+	}
+	return x.waitReady(ctx, services, opts.Timeout)
+}
