@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/opdeploy/opdeploy/starlark"
@@ -27,16 +28,22 @@ func reportError(w io.Writer, err error) {
 }
 
 // relativize rewrites absolute paths under the working directory as
-// relative ones.
+// relative ones. Only paths that start a word are rewritten, so URLs such
+// as unix:///work/x.sock keep their full path.
 func relativize(text string) string {
 	wd, err := os.Getwd()
 	if err != nil {
 		return text
 	}
+	dirs := []string{wd}
 	if real, err := filepath.EvalSymlinks(wd); err == nil && real != wd {
-		text = strings.ReplaceAll(text, real+string(filepath.Separator), "")
+		dirs = append(dirs, real)
 	}
-	return strings.ReplaceAll(text, wd+string(filepath.Separator), "")
+	for _, dir := range dirs {
+		re := regexp.MustCompile(`(^|[\s"'(=,\[])` + regexp.QuoteMeta(dir+string(filepath.Separator)))
+		text = re.ReplaceAllString(text, "$1")
+	}
+	return text
 }
 
 // relPath is a path relative to the working directory when it lies below

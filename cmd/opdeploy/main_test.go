@@ -28,14 +28,19 @@ func TestScripts(t *testing.T) {
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 		UpdateScripts:       os.Getenv("UPDATE_GOLDEN") != "",
+		Cmds:                dockerCommands,
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("HOME", filepath.Join(env.WorkDir, ".home"))
 			env.Setenv("NO_COLOR", "1")
+			setupProject(env)
 			// Each script gets the example subjects as files of its own, so
 			// paths in output are relative and golden files portable.
 			return copyTree(examples, filepath.Join(env.WorkDir, "examples"))
 		},
 		Condition: func(cond string) (bool, error) {
+			if cond == "docker" {
+				return dockerCondition()
+			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 	})

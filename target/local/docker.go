@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"sync"
 	"time"
@@ -53,25 +54,16 @@ type UnreachableError struct {
 }
 
 func (e *UnreachableError) Error() string {
+	// The dial error says what failed without the HTTP request around it.
 	reason := e.Err.Error()
-	var unwrapped interface{ Unwrap() error }
-	if errors.As(e.Err, &unwrapped) && unwrapped.Unwrap() != nil {
-		reason = innermost(e.Err).Error()
+	var opErr *net.OpError
+	if errors.As(e.Err, &opErr) {
+		reason = opErr.Error()
 	}
 	return fmt.Sprintf("cannot reach the Docker daemon at %s: %s (is it running? set DOCKER_HOST to use another)", e.Endpoint, reason)
 }
 
 func (e *UnreachableError) Unwrap() error { return e.Err }
-
-func innermost(err error) error {
-	for {
-		next := errors.Unwrap(err)
-		if next == nil {
-			return err
-		}
-		err = next
-	}
-}
 
 func endpoint() string {
 	if h := os.Getenv("DOCKER_HOST"); h != "" {

@@ -64,7 +64,11 @@ func pullImage(ctx context.Context, cli *client.Client, ref string, services []s
 		resp.Close()
 	}
 	if err != nil {
-		err = fmt.Errorf("service %s: image %s is not present and cannot be pulled: %w", strings.Join(services, ", "), ref, err)
+		who := "service " + services[0]
+		if len(services) > 1 {
+			who = "services " + strings.Join(services, ", ")
+		}
+		err = fmt.Errorf("%s: image %s is not present and cannot be pulled: %w", who, ref, err)
 		event("pull failed", "", true, err)
 		return err
 	}

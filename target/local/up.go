@@ -277,6 +277,7 @@ type executor struct {
 	apiVersion string
 
 	mu      sync.Mutex
+	names   map[string]string   // container ID -> name, for the ones this run made
 	current map[string][]string // service -> IDs of its containers after this run
 	fresh   map[string]bool     // containers started by this run
 	started map[string]chan struct{}
@@ -291,8 +292,9 @@ func (x *executor) run(ctx context.Context, p *plan, services []types.ServiceCon
 	x.fresh = map[string]bool{}
 	project := x.d.project
 
-	// Images, networks, volumes and orphan removals are independent of one
-	// another; containers need all of them.
+	// Images come first: on our machines a pull is what fails, and then
+	// nothing else has been touched. Networks, volumes and orphan removals
+	// are independent of one another; containers need all of them.
 	g, gctx := errgroup.WithContext(ctx)
 	for _, op := range p.Images {
 		g.Go(func() error {
@@ -303,6 +305,10 @@ func (x *executor) run(ctx context.Context, p *plan, services []types.ServiceCon
 			return pullImage(gctx, x.cli, op.Name, users, x.progress)
 		})
 	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	g, gctx = errgroup.WithContext(ctx)
 	for _, op := range p.Resources {
 		g.Go(func() error { return x.createResource(gctx, op) })
 	}
@@ -454,6 +460,12 @@ func (x *executor) runService(ctx context.Context, s types.ServiceConfig, ops []
 }
 
 func (x *executor) containerName(id string) string {
+	x.mu.Lock()
+	name, ok := x.names[id]
+	x.mu.Unlock()
+	if ok {
+		return name
+	}
 	snap, _ := x.mon.snapshot()
 	for _, c := range snap {
 		if c.ID == id {
@@ -498,6 +510,12 @@ func (x *executor) createContainer(ctx context.Context, s types.ServiceConfig, n
 			return res.ID, fmt.Errorf("service %q: connect %s to %s: %w", s.Name, spec.Name, extra.Network, err)
 		}
 	}
+	x.mu.Lock()
+	if x.names == nil {
+		x.names = map[string]string{}
+	}
+	x.names[res.ID] = spec.Name
+	x.mu.Unlock()
 	x.event("container "+spec.Name, s.Name, "created", "", true, nil)
 	return res.ID, nil
 }
@@ -739,6 +757,7 @@ type notReadyError struct {
 }
 
 func (e *notReadyError) Error() string { return fmt.Sprintf("service %q: %v", e.service, e.cause) }
+func (e *notReadyError) Unwrap() error { return e.cause }
 
 // diagnose explains why services are not ready.
 func (x *executor) diagnose(ctx context.Context, services []types.ServiceConfig, cause error, timeout time.Duration) error {
