@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/moby/moby/client"
 
 	"github.com/opdeploy/opdeploy/target"
 )
@@ -114,4 +115,26 @@ func durationOf(d *types.Duration) time.Duration {
 		return 0
 	}
 	return time.Duration(*d)
+}
+
+// begin connects to the engine and takes the project lock, for the verbs
+// that change the project. The returned function releases the lock.
+func (d *Deployment) begin(ctx context.Context, progress target.Progress) (*client.Client, func(), error) {
+	cli, err := d.engine.Client(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	unlock, err := lockProject(ctx, d.project.Name, progress)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cli, unlock, nil
+}
+
+// orNoProgress returns p, or a Progress that discards events.
+func orNoProgress(p target.Progress) target.Progress {
+	if p == nil {
+		return target.NoProgress
+	}
+	return p
 }

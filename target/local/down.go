@@ -3,6 +3,7 @@ package local
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/moby/moby/api/types/container"
@@ -18,15 +19,8 @@ import (
 // Volumes. It works from labels alone: the order comes from each
 // container's depends_on label, so a changed compose file does not matter.
 func (d *Deployment) Down(ctx context.Context, opts target.DownOptions) error {
-	progress := opts.Progress
-	if progress == nil {
-		progress = target.NoProgress
-	}
-	cli, err := d.engine.Client(ctx)
-	if err != nil {
-		return err
-	}
-	unlock, err := lockProject(ctx, d.project.Name, progress)
+	progress := orNoProgress(opts.Progress)
+	cli, unlock, err := d.begin(ctx, progress)
 	if err != nil {
 		return err
 	}
@@ -120,9 +114,17 @@ func (d *Deployment) Down(ctx context.Context, opts target.DownOptions) error {
 		return err
 	}
 	for _, n := range nets.Items {
-		if _, err := cli.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{}); err != nil && !isNotFound(err) {
-			if len(keep) > 0 {
+		if err := removeNetwork(ctx, cli, n.ID); err != nil && !isNotFound(err) {
+			switch {
+			case len(keep) > 0:
 				event("network "+n.Name, "", "warning", "kept: orphan containers still use it", true, nil)
+				continue
+			case strings.Contains(err.Error(), "active endpoints"):
+				// Every container is gone, but the engine still counts an
+				// endpoint: a stale libnetwork entry, seen on Docker 20.10
+				// after many concurrent removals, that only a daemon restart
+				// clears. The next up reuses the network, so down finishes.
+				event("network "+n.Name, "", "warning", "kept: the engine still counts endpoints on it though no container uses it (a Docker engine issue; restarting dockerd clears it); the next up reuses it", true, nil)
 				continue
 			}
 			return fmt.Errorf("remove network %s: %w", n.Name, err)
@@ -156,4 +158,23 @@ func trimSlash(s string) string {
 		return s[1:]
 	}
 	return s
+}
+
+// removeNetwork removes a network. Engine 20.10 releases a removed
+// container's endpoint asynchronously, so right after a large down the
+// network can still report "active endpoints" for a moment; that one error
+// is retried for up to two seconds. There is no event to wait for instead.
+func removeNetwork(ctx context.Context, cli *client.Client, id string) error {
+	var err error
+	for wait := 20 * time.Millisecond; ; wait *= 2 {
+		_, err = cli.NetworkRemove(ctx, id, client.NetworkRemoveOptions{})
+		if err == nil || !strings.Contains(err.Error(), "active endpoints") || wait > time.Second {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
 }

@@ -28,7 +28,7 @@ func (d *Deployment) Logs(ctx context.Context, opts target.LogsOptions) error {
 	wanted := map[string]bool{}
 	for _, s := range opts.Services {
 		if _, ok := d.project.Services[s]; !ok {
-			return errorf("no service %q in project %q", s, d.project.Name)
+			return fmt.Errorf("no service %q in project %q", s, d.project.Name)
 		}
 		wanted[s] = true
 	}

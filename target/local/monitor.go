@@ -271,3 +271,14 @@ func stateFromSummary(c container.Summary) *containerState {
 	}
 	return st
 }
+
+// correct overwrites a container's state and health with what an inspect
+// returned, when events told a different story (see confirmHealthy).
+func (m *monitor) correct(id string, state target.State, health target.Health) {
+	m.mu.Lock()
+	if st, ok := m.containers[id]; ok {
+		st.State, st.Health = state, health
+	}
+	m.mu.Unlock()
+	m.broadcast()
+}

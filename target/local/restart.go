@@ -14,10 +14,7 @@ import (
 // Restart restarts the services' containers in parallel and, unless
 // NoWait, waits (event-driven) until each has started again and is ready.
 func (d *Deployment) Restart(ctx context.Context, opts target.RestartOptions) error {
-	progress := opts.Progress
-	if progress == nil {
-		progress = target.NoProgress
-	}
+	progress := orNoProgress(opts.Progress)
 	if len(opts.Services) == 0 {
 		return fmt.Errorf("restart: name at least one service")
 	}
@@ -29,11 +26,7 @@ func (d *Deployment) Restart(ctx context.Context, opts target.RestartOptions) er
 		}
 		services = append(services, s)
 	}
-	cli, err := d.engine.Client(ctx)
-	if err != nil {
-		return err
-	}
-	unlock, err := lockProject(ctx, d.project.Name, progress)
+	cli, unlock, err := d.begin(ctx, progress)
 	if err != nil {
 		return err
 	}

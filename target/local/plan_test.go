@@ -1,0 +1,117 @@
+package local
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/opdeploy/opdeploy/target"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files in testdata/")
+
+// golden compares got with testdata/name, or rewrites it with -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs:\n--- got\n%s--- want\n%s", name, got, want)
+	}
+}
+
+func TestReconcile(t *testing.T) {
+	svc := func(name string, replicas int, hash, imageID string) desiredService {
+		return desiredService{Name: name, Replicas: replicas, Hash: hash, Image: "img/" + name, ImageID: imageID}
+	}
+	ctr := func(service string, n int, state target.State, hash, imageID string) observedContainer {
+		name := "p-" + service + "-" + string(rune('0'+n))
+		return observedContainer{ID: "id-" + name, Name: name, Service: service, Number: n, State: state, Hash: hash, ImageID: imageID}
+	}
+	known := map[string]bool{"db": true, "web": true, "init": true, "app": true}
+	cases := []struct {
+		name     string
+		services []desiredService
+		obs      observedState
+		opts     reconcileOptions
+	}{
+		{
+			name:     "cold",
+			services: []desiredService{svc("db", 1, "h1", "sha:db"), svc("web", 2, "h2", "")},
+			obs:      observedState{Networks: map[string]bool{}, Volumes: map[string]bool{}},
+		},
+		{
+			name:     "noop",
+			services: []desiredService{svc("db", 1, "h1", "sha:db"), svc("web", 2, "h2", "sha:web")},
+			obs: observedState{Networks: map[string]bool{"p_default": true}, Volumes: map[string]bool{"p_data": true}, Containers: []observedContainer{
+				ctr("db", 1, target.StateRunning, "h1", "sha:db"),
+				ctr("web", 1, target.StateRunning, "h2", "sha:web"),
+				ctr("web", 2, target.StateRunning, "h2", "sha:web"),
+			}},
+		},
+		{
+			name:     "changes",
+			services: []desiredService{svc("db", 1, "h1-new", "sha:db"), svc("web", 1, "h2", "sha:web2"), svc("init", 1, "h3", "sha:init")},
+			obs: observedState{Networks: map[string]bool{"p_default": true}, Volumes: map[string]bool{"p_data": true}, Containers: []observedContainer{
+				ctr("db", 1, target.StateRunning, "h1", "sha:db"),
+				ctr("web", 1, target.StateRunning, "h2", "sha:web"),
+				ctr("web", 2, target.StateRunning, "h2", "sha:web"),
+				ctr("init", 1, target.StateExited, "h3", "sha:init"),
+				ctr("gone", 1, target.StateRunning, "h9", "sha:gone"),
+			}},
+		},
+		{
+			name:     "completed-oneshot-and-leftover",
+			services: []desiredService{svc("init", 1, "h3", "sha:init"), svc("db", 1, "h1", "sha:db")},
+			obs: observedState{Networks: map[string]bool{"p_default": true}, Volumes: map[string]bool{"p_data": true}, Containers: []observedContainer{
+				func() observedContainer {
+					c := ctr("init", 1, target.StateExited, "h3", "sha:init")
+					c.Completed = true
+					return c
+				}(),
+				ctr("db", 1, target.StateRunning, "h1", "sha:db"),
+				{ID: "id-aside", Name: "0123456789ab_p-db-1", Service: "db", Number: 1, State: target.StateExited, Hash: "h1", ImageID: "sha:db"},
+			}},
+		},
+		{
+			name:     "force-and-orphans",
+			services: []desiredService{svc("db", 1, "h1", "sha:db")},
+			opts:     reconcileOptions{ForceRecreate: true, RemoveOrphans: true},
+			obs: observedState{Networks: map[string]bool{"p_default": true}, Volumes: map[string]bool{"p_data": true}, Containers: []observedContainer{
+				ctr("db", 1, target.StateRunning, "h1", "sha:db"),
+				ctr("gone", 1, target.StateRunning, "h9", "sha:gone"),
+			}},
+		},
+		{
+			name:     "no-recreate",
+			services: []desiredService{svc("db", 1, "h1-new", "sha:db")},
+			opts:     reconcileOptions{NoRecreate: true},
+			obs: observedState{Networks: map[string]bool{"p_default": true}, Volumes: map[string]bool{"p_data": true}, Containers: []observedContainer{
+				ctr("db", 1, target.StateExited, "h1", "sha:db"),
+			}},
+		},
+		{
+			name:     "build",
+			services: []desiredService{{Name: "app", Replicas: 1, Hash: "h", Image: "p-app", ImageID: "sha:old", Build: true}},
+			opts:     reconcileOptions{Build: true},
+			obs: observedState{Networks: map[string]bool{"p_default": true}, Volumes: map[string]bool{"p_data": true}, Containers: []observedContainer{
+				{ID: "id-app", Name: "p-app-1", Service: "app", Number: 1, State: target.StateRunning, Hash: "h", ImageID: "sha:old"},
+			}},
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := reconcile("p", []string{"p_default"}, []string{"p_data"}, c.services, known, c.obs, c.opts)
+			golden(t, "plan-"+c.name+".txt", p.String())
+		})
+	}
+}
