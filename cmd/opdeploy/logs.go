@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"regexp"
+	"time"
 
 	"github.com/opdeploy/opdeploy/target"
 )
@@ -21,12 +24,40 @@ func (c *logsCmd) Run(ctx context.Context, out *output) error {
 	if err != nil {
 		return err
 	}
+	since, err := parseSince(c.Since, time.Now())
+	if err != nil {
+		return usageErrorf("--since %q: %v", c.Since, err)
+	}
 	sink := &logPrinter{w: out.stdout, color: useColor(out.stdout), prefix: !c.NoPrefix, timestamps: c.Timestamps}
 	err = s.Target.Logs(ctx, target.LogsOptions{
-		Sink: sink, Services: c.Services, Follow: c.Follow, Tail: c.Tail, Since: c.Since, Timestamps: c.Timestamps,
+		Sink: sink, Services: c.Services, Follow: c.Follow, Tail: c.Tail, Since: since, Timestamps: c.Timestamps,
 	})
 	if err != nil && ctx.Err() != nil {
 		return nil // Ctrl-C ends -f; that is how it is meant to stop
 	}
 	return err
+}
+
+var unixSecondsRE = regexp.MustCompile(`^\d+(\.\d{1,9})?$`)
+
+// parseSince turns --since into the Unix timestamp the engine takes: a
+// duration counts back from now, RFC 3339 times are converted, and Unix
+// seconds pass through.
+func parseSince(v string, now time.Time) (string, error) {
+	if v == "" || unixSecondsRE.MatchString(v) {
+		return v, nil
+	}
+	if d, err := time.ParseDuration(v); err == nil {
+		if d < 0 {
+			return "", fmt.Errorf("a duration counts back from now and must not be negative")
+		}
+		t := now.Add(-d)
+		return fmt.Sprintf("%d.%09d", t.Unix(), t.Nanosecond()), nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return fmt.Sprintf("%d.%09d", t.Unix(), t.Nanosecond()), nil
+		}
+	}
+	return "", fmt.Errorf("want a duration (10m), an RFC 3339 time, or Unix seconds")
 }

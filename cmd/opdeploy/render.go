@@ -41,13 +41,22 @@ type progressFlag struct {
 	Progress string `enum:"auto,tty,plain,json" default:"auto" help:"Progress output: auto (tty on a terminal, else plain), tty, plain or json (one JSON object per line)."`
 }
 
-// renderer prints progress events to w (stderr) as the user asked.
+// renderer prints progress events to w (stderr) as the user asked: plain
+// lines, JSON lines, or on a terminal one line per resource redrawn in
+// place (warnings print once, above).
 type renderer struct {
 	mu    sync.Mutex
 	w     io.Writer
 	mode  string
 	color bool
 	start time.Time
+
+	// tty mode
+	order []string                        // resources, first seen first
+	last  map[string]target.ProgressEvent // latest event per resource
+	since map[string]time.Time            // when each resource's action began
+	drawn int                             // lines of the live block on screen
+	rows  int                             // terminal height
 }
 
 func newRenderer(w io.Writer, mode string) *renderer {
@@ -57,7 +66,12 @@ func newRenderer(w io.Writer, mode string) *renderer {
 			mode = "tty"
 		}
 	}
-	return &renderer{w: w, mode: mode, color: mode == "tty" && useColor(w), start: time.Now()}
+	r := &renderer{w: w, mode: mode, color: useColor(w), start: time.Now(),
+		last: map[string]target.ProgressEvent{}, since: map[string]time.Time{}, rows: terminalRows(w)}
+	if mode != "tty" {
+		r.color = false
+	}
+	return r
 }
 
 // jsonEvent is the --progress json schema (docs/cli.md).
@@ -74,15 +88,22 @@ type jsonEvent struct {
 func (r *renderer) Event(e target.ProgressEvent) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.mode == "json" {
+	switch r.mode {
+	case "json":
 		je := jsonEvent{Time: e.Time.UTC().Format(time.RFC3339Nano), Resource: e.Resource, Service: e.Service, Action: e.Action, Detail: e.Detail, Done: e.Done}
 		if e.Err != nil {
 			je.Error = relativize(e.Err.Error())
 		}
 		b, _ := json.Marshal(je)
 		fmt.Fprintf(r.w, "%s\n", b)
-		return
+	case "tty":
+		r.tty(e)
+	default:
+		fmt.Fprintln(r.w, r.plainLine(e))
 	}
+}
+
+func (r *renderer) plainLine(e target.ProgressEvent) string {
 	line := fmt.Sprintf("%6.2fs %-40s %s", e.Time.Sub(r.start).Seconds(), e.Resource, e.Action)
 	if e.Detail != "" {
 		line += "  " + e.Detail
@@ -90,19 +111,75 @@ func (r *renderer) Event(e target.ProgressEvent) {
 	if e.Err != nil {
 		line += ": " + relativize(e.Err.Error())
 	}
-	if r.color {
-		switch {
-		case e.Err != nil:
-			line = ansiRed + line + ansiReset
-		case e.Action == "warning":
-			line = ansiYellow + line + ansiReset
-		case e.Done:
-			line = ansiGreen + line + ansiReset
-		default:
-			line = ansiDim + line + ansiReset
+	return line
+}
+
+// tty redraws the live block: a line per resource with its latest action
+// and how long that action has taken.
+func (r *renderer) tty(e target.ProgressEvent) {
+	if e.Action == "warning" || e.Resource == "" || len(r.order) >= r.rows-1 {
+		// Printed once above the block; so is everything once the block
+		// would not fit on the screen.
+		r.clearBlock()
+		line := r.plainLine(e)
+		if e.Action == "warning" {
+			line = r.paint(ansiYellow, "warning: "+e.Detail)
+		}
+		fmt.Fprintln(r.w, line)
+		r.drawBlock()
+		return
+	}
+	if _, seen := r.last[e.Resource]; !seen {
+		r.order = append(r.order, e.Resource)
+	}
+	if prev, ok := r.last[e.Resource]; !ok || prev.Done || prev.Action != e.Action {
+		if !e.Done || !ok {
+			r.since[e.Resource] = e.Time
 		}
 	}
-	fmt.Fprintln(r.w, line)
+	r.last[e.Resource] = e
+	r.clearBlock()
+	r.drawBlock()
+}
+
+func (r *renderer) clearBlock() {
+	if r.drawn > 0 {
+		fmt.Fprintf(r.w, "\x1b[%dA\x1b[J", r.drawn)
+		r.drawn = 0
+	}
+}
+
+func (r *renderer) drawBlock() {
+	width := 0
+	for _, res := range r.order {
+		width = max(width, len(res))
+	}
+	for _, res := range r.order {
+		e := r.last[res]
+		mark, color := "…", ansiDim
+		switch {
+		case e.Err != nil:
+			mark, color = "✘", ansiRed
+		case e.Done:
+			mark, color = "✔", ansiGreen
+		}
+		line := fmt.Sprintf(" %s %-*s  %-12s %5.1fs", mark, width, res, e.Action, e.Time.Sub(r.since[res]).Seconds())
+		if e.Detail != "" {
+			line += "  " + e.Detail
+		}
+		if e.Err != nil {
+			line += ": " + relativize(e.Err.Error())
+		}
+		fmt.Fprintln(r.w, r.paint(color, line))
+		r.drawn++
+	}
+}
+
+func (r *renderer) paint(color, s string) string {
+	if !r.color {
+		return s
+	}
+	return color + s + ansiReset
 }
 
 // logPrinter prints log lines as "service-n | text", coloured by service
