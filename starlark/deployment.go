@@ -141,10 +141,12 @@ func localDeploymentBuiltin(thread *starlark.Thread, b *starlark.Builtin, args s
 // resolveFinal settles the project name once the subject is known: a
 // deployment without an explicit project takes the subject's name.
 func (d *deploymentValue) resolveFinal(st *state, subjectName string) error {
-	if d.explicit {
+	if d.explicit && len(d.spec.Images) == 0 {
 		return nil
 	}
-	d.spec.Project = subjectName
+	if !d.explicit {
+		d.spec.Project = subjectName
+	}
 	t, err := st.cfg.Resolver.Local(st.ctx, d.spec)
 	if err != nil {
 		return &posError{pos: d.pos, msg: fmt.Sprintf("%s: %v", builtinLocalDeployment, err)}

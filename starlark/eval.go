@@ -142,6 +142,7 @@ func predeclared(st *state) starlark.StringDict {
 		"tcp_check":        starlark.NewBuiltin(builtinTCPCheck, tcpCheckBuiltin),
 		"exec_check":       starlark.NewBuiltin(builtinExecCheck, execCheckBuiltin),
 		"sequence":         starlark.NewBuiltin(builtinSequence, sequenceBuiltin),
+		"binary_image":     starlark.NewBuiltin(builtinBinaryImage, binaryImageBuiltin),
 		"params":           st.params,
 		"json":             json.Module,
 		"time":             time.Module,

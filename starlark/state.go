@@ -21,6 +21,7 @@ type state struct {
 	params    *starlark.Dict
 	subject   *subjectValue
 	sequences []*Sequence
+	images    []target.BinaryImage
 }
 
 func newState(ctx context.Context, cfg *Config) *state {
@@ -76,6 +77,7 @@ func (st *state) finish(thread *starlark.Thread) (*Subject, error) {
 		}
 	}
 	s := st.subject
+	s.deployment.spec.Images = st.images
 	if err := s.deployment.resolveFinal(st, s.name); err != nil {
 		return nil, err
 	}

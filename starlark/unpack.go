@@ -156,6 +156,8 @@ func toGo(v starlark.Value, where string) (any, error) {
 		return float64(v), nil
 	case time.Duration:
 		return gotime.Duration(v).String(), nil
+	case *imageValue:
+		return v.spec.Tag, nil
 	case *starlark.List, starlark.Tuple:
 		out := []any{}
 		iter := starlark.Iterate(v)

@@ -30,6 +30,9 @@ type LocalSpec struct {
 	// Dir is the project directory: relative paths in compose files and
 	// Services resolve against it.
 	Dir string
+	// Images are built (when their inputs changed) before containers are
+	// created; services refer to them by tag.
+	Images []BinaryImage
 	// Pos is where the deployment was declared.
 	Pos Pos
 }
@@ -40,4 +43,19 @@ type LocalSpec struct {
 // Resolving must not change anything on any engine.
 type Resolver interface {
 	Local(ctx context.Context, spec LocalSpec) (DeploymentTarget, error)
+}
+
+// BinaryImage is an image a subject builds from host executables, the
+// shared libraries they load, and listed files: no Dockerfile, no registry.
+type BinaryImage struct {
+	Tag string
+	// Binaries are host executables: absolute paths, or names looked up in
+	// PATH when the image is built. Each lands in the image at the path it
+	// has on the host.
+	Binaries []string
+	// Files maps a path in the image to an absolute host path.
+	Files map[string]string
+	// Entrypoint defaults to the first binary.
+	Entrypoint []string
+	Pos        Pos
 }

@@ -161,6 +161,17 @@ func cleanupProject(cli *client.Client, project string) {
 			_, _ = cli.VolumeRemove(ctx, v.Name, client.VolumeRemoveOptions{Force: true})
 		}
 	}
+	// Images a script built: compose builds are named $PROJECT-<service>,
+	// binary images are tagged opdeploy-test/$PROJECT:*.
+	for _, ref := range []string{project + "-*", "opdeploy-test/" + project} {
+		images := client.Filters{}
+		images.Add("reference", ref)
+		if res, err := cli.ImageList(ctx, client.ImageListOptions{Filters: images}); err == nil {
+			for _, img := range res.Items {
+				_, _ = cli.ImageRemove(ctx, img.ID, client.ImageRemoveOptions{Force: true, PruneChildren: true})
+			}
+		}
+	}
 }
 
 // dockerCommands are script commands that look at the engine directly,

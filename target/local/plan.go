@@ -83,6 +83,7 @@ type desiredService struct {
 	Image    string
 	ImageID  string // "" when the image is not present locally
 	Build    bool   // the service has a build section
+	Binary   bool   // the image is a subject's binary_image, built before planning
 	Pull     string // pull_policy
 	// ContainerName is set when the service fixes its container's name.
 	ContainerName string
@@ -137,6 +138,8 @@ func reconcile(project string, networks, volumes []string, services []desiredSer
 	imageOp := map[string]opKind{}
 	for _, s := range services {
 		switch {
+		case s.Binary:
+			continue
 		case s.Build && (opts.Build || s.ImageID == "" || s.Pull == "build"):
 			imageOp[s.Image] = opBuildImage
 		case s.ImageID == "" || s.Pull == "always":

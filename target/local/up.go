@@ -62,6 +62,12 @@ func (d *Deployment) Up(ctx context.Context, opts target.UpOptions) error {
 		defer unlock()
 	}
 
+	// Binary images first: the plan needs their IDs, and a build that
+	// fails should leave nothing else changed.
+	if err := d.buildBinaryImages(ctx, cli, progress, opts.DryRun); err != nil {
+		return err
+	}
+
 	monCtx, stopMonitor := context.WithCancel(ctx)
 	defer stopMonitor()
 	mon, err := startMonitor(monCtx, cli, d.project.Name, d.hasHealthcheck)
@@ -74,7 +80,7 @@ func (d *Deployment) Up(ctx context.Context, opts target.UpOptions) error {
 		return err
 	}
 	for _, s := range desired {
-		if s.Pull == "never" && s.ImageID == "" && !s.Build {
+		if s.Pull == "never" && s.ImageID == "" && !s.Build && !s.Binary {
 			return fmt.Errorf("service %q: image %s is not present and pull_policy is never", s.Name, s.Image)
 		}
 	}
@@ -271,9 +277,13 @@ func (d *Deployment) observe(ctx context.Context, cli *client.Client, services [
 			return obs, nil, err
 		}
 		ref := imageRef(d.project.Name, s)
+		binary := false
+		for _, img := range d.spec.Images {
+			binary = binary || img.Tag == ref
+		}
 		desired = append(desired, desiredService{
 			Name: s.Name, Replicas: s.GetScale(), Hash: hash, Image: ref, ImageID: obs.Images[ref],
-			Build: s.Build != nil, Pull: s.PullPolicy, ContainerName: s.ContainerName,
+			Build: s.Build != nil, Binary: binary, Pull: s.PullPolicy, ContainerName: s.ContainerName,
 		})
 	}
 	return obs, desired, nil
