@@ -29,15 +29,20 @@ type Options struct {
 
 // Subject is an evaluated subject file: the system under operation.
 type Subject struct {
-	Name      string
-	Doc       string
-	File      string // absolute path of the subject file
-	Root      string // absolute path load() was confined to
-	Pos       target.Pos
-	Target    target.DeploymentTarget
-	Checks    []target.CheckSpec
-	Sequences []*starlark.Sequence
+	Name       string
+	Doc        string
+	File       string // absolute path of the subject file
+	Root       string // absolute path load() was confined to
+	Pos        target.Pos
+	Target     target.DeploymentTarget
+	Checks     []target.CheckSpec
+	FuncChecks []*FuncCheck
+	Sequences  []*starlark.Sequence
+	Params     map[string]string
 }
+
+// FuncCheck is a check written in Starlark with check(name, fn).
+type FuncCheck = starlark.FuncCheck
 
 // Load evaluates the subject file at path. Evaluation has no side effect on
 // any engine: compose files are loaded and validated, nothing is created.
@@ -58,14 +63,16 @@ func Load(ctx context.Context, path string, opts Options) (*Subject, error) {
 		return nil, err
 	}
 	return &Subject{
-		Name:      s.Name,
-		Doc:       s.Doc,
-		File:      s.File,
-		Root:      s.Root,
-		Pos:       s.Pos,
-		Target:    s.Target,
-		Checks:    s.Checks,
-		Sequences: s.Sequences,
+		Name:       s.Name,
+		Doc:        s.Doc,
+		File:       s.File,
+		Root:       s.Root,
+		Pos:        s.Pos,
+		Target:     s.Target,
+		Checks:     s.Checks,
+		FuncChecks: s.FuncChecks,
+		Sequences:  s.Sequences,
+		Params:     opts.Params,
 	}, nil
 }
 

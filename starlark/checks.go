@@ -19,9 +19,11 @@ const (
 )
 
 // checkValue is a declared health check. It is inert until `opdeploy
-// check` (or `up`) runs it against the subject's target.
+// check` (or `up`) runs it against the subject's target. A check made by
+// check(name, fn) has fn set and no service.
 type checkValue struct {
 	spec target.CheckSpec
+	fn   starlark.Callable
 }
 
 var _ starlark.HasAttrs = (*checkValue)(nil)
@@ -33,6 +35,9 @@ func (c *checkValue) Hash() (uint32, error) {
 	return starlark.String(c.spec.Name).Hash()
 }
 func (c *checkValue) String() string {
+	if c.fn != nil {
+		return fmt.Sprintf("check(%q, %s)", c.spec.Name, c.fn.Name())
+	}
 	return fmt.Sprintf("%s_check(%q, service = %q)", c.spec.Kind, c.spec.Name, c.spec.Service)
 }
 
@@ -145,4 +150,29 @@ func checkNames(b *starlark.Builtin, name, service string) error {
 		return fmt.Errorf("%s: for parameter service: must not be empty", b.Name())
 	}
 	return nil
+}
+
+const builtinCheck = "check"
+
+// checkBuiltin implements check(name, fn): a check written in Starlark. fn
+// receives the sequence ctx and returns True or False, or fails with a
+// message.
+func checkBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	if err := atMostPositional(b, args, 2, "name, fn"); err != nil {
+		return nil, err
+	}
+	var (
+		name string
+		fn   starlark.Callable
+	)
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &name, "fn", &fn); err != nil {
+		return nil, err
+	}
+	if name == "" {
+		return nil, fmt.Errorf("%s: for parameter name: must not be empty", b.Name())
+	}
+	if err := takesOneArgument(fn); err != nil {
+		return nil, fmt.Errorf("%s %q: %v", b.Name(), name, err)
+	}
+	return &checkValue{spec: target.CheckSpec{Name: name, Kind: "starlark", Pos: callerPos(thread)}, fn: fn}, nil
 }

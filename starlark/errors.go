@@ -68,6 +68,11 @@ func toPos(p syntax.Position) target.Pos {
 
 const cancelledPrefix = "Starlark computation cancelled: "
 
+// WrapError turns an error from calling Starlark code (a sequence, a
+// check) into an *Error with its position and backtrace; other errors are
+// returned as they are.
+func WrapError(err error) error { return wrapError(err) }
+
 // wrapError turns what starlark-go returns into an *Error positioned at the
 // innermost place the user can act on.
 func wrapError(err error) error {

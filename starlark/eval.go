@@ -63,14 +63,23 @@ type Config struct {
 
 // Subject is the result of evaluating a subject file.
 type Subject struct {
-	Name      string
-	Doc       string
-	File      string // absolute
-	Root      string // absolute; load() stays inside it
-	Pos       target.Pos
-	Target    target.DeploymentTarget
-	Checks    []target.CheckSpec
-	Sequences []*Sequence
+	Name   string
+	Doc    string
+	File   string // absolute
+	Root   string // absolute; load() stays inside it
+	Pos    target.Pos
+	Target target.DeploymentTarget
+	Checks []target.CheckSpec
+	// FuncChecks are checks written in Starlark with check(name, fn).
+	FuncChecks []*FuncCheck
+	Sequences  []*Sequence
+}
+
+// FuncCheck is a check written in Starlark.
+type FuncCheck struct {
+	Name string
+	Pos  target.Pos
+	Fn   starlark.Callable
 }
 
 // Sequence is an operational sequence a subject registered.
@@ -141,6 +150,8 @@ func predeclared(st *state) starlark.StringDict {
 		"http_check":       starlark.NewBuiltin(builtinHTTPCheck, httpCheckBuiltin),
 		"tcp_check":        starlark.NewBuiltin(builtinTCPCheck, tcpCheckBuiltin),
 		"exec_check":       starlark.NewBuiltin(builtinExecCheck, execCheckBuiltin),
+		"check":            starlark.NewBuiltin(builtinCheck, checkBuiltin),
+		"base64":           base64Module,
 		"sequence":         starlark.NewBuiltin(builtinSequence, sequenceBuiltin),
 		"binary_image":     starlark.NewBuiltin(builtinBinaryImage, binaryImageBuiltin),
 		"params":           st.params,

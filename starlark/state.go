@@ -81,18 +81,19 @@ func (st *state) finish(thread *starlark.Thread) (*Subject, error) {
 	if err := s.deployment.resolveFinal(st, s.name); err != nil {
 		return nil, err
 	}
-	checks, err := s.validateChecks()
+	checks, funcChecks, err := s.validateChecks()
 	if err != nil {
 		return nil, err
 	}
 	return &Subject{
-		Name:      s.name,
-		Doc:       s.doc,
-		File:      st.cfg.File,
-		Root:      st.cfg.Root,
-		Pos:       s.pos,
-		Target:    s.deployment.target,
-		Checks:    checks,
-		Sequences: st.sequences,
+		Name:       s.name,
+		Doc:        s.doc,
+		File:       st.cfg.File,
+		Root:       st.cfg.Root,
+		Pos:        s.pos,
+		Target:     s.deployment.target,
+		Checks:     checks,
+		FuncChecks: funcChecks,
+		Sequences:  st.sequences,
 	}, nil
 }

@@ -51,7 +51,7 @@ func subjectBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 		for i := 0; i < checks.Len(); i++ {
 			c, ok := checks.Index(i).(*checkValue)
 			if !ok {
-				return nil, fmt.Errorf("%s: for parameter checks: element %d: got %s, want check (from http_check, tcp_check or exec_check)", b.Name(), i, checks.Index(i).Type())
+				return nil, fmt.Errorf("%s: for parameter checks: element %d: got %s, want check (from http_check, tcp_check, exec_check or check)", b.Name(), i, checks.Index(i).Type())
 			}
 			s.checks = append(s.checks, c)
 		}
@@ -62,16 +62,25 @@ func subjectBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 
 // validateChecks runs once the target is final: every check must name an
 // active service of it, and check names must be unique.
-func (s *subjectValue) validateChecks() ([]target.CheckSpec, error) {
+func (s *subjectValue) validateChecks() ([]target.CheckSpec, []*FuncCheck, error) {
 	desc := s.deployment.target.Describe()
 	seen := map[string]target.Pos{}
 	var out []target.CheckSpec
+	var funcs []*FuncCheck
 	for _, c := range s.checks {
 		spec := c.spec
+		builtin := string(spec.Kind) + "_check"
+		if c.fn != nil {
+			builtin = builtinCheck
+		}
 		if prev, dup := seen[spec.Name]; dup {
-			return nil, &posError{pos: spec.Pos, msg: fmt.Sprintf("%s_check %q: a check with this name is already declared at %s", spec.Kind, spec.Name, prev)}
+			return nil, nil, &posError{pos: spec.Pos, msg: fmt.Sprintf("%s %q: a check with this name is already declared at %s", builtin, spec.Name, prev)}
 		}
 		seen[spec.Name] = spec.Pos
+		if c.fn != nil {
+			funcs = append(funcs, &FuncCheck{Name: spec.Name, Pos: spec.Pos, Fn: c.fn})
+			continue
+		}
 		if _, ok := desc.Service(spec.Service); !ok {
 			msg := fmt.Sprintf("%s_check %q: service %q is not in project %q", spec.Kind, spec.Name, spec.Service, desc.Project)
 			if profiles, inactive := desc.Inactive[spec.Service]; inactive {
@@ -81,9 +90,9 @@ func (s *subjectValue) validateChecks() ([]target.CheckSpec, error) {
 				sort.Strings(names)
 				msg += " (services: " + strings.Join(names, ", ") + ")"
 			}
-			return nil, &posError{pos: spec.Pos, msg: msg}
+			return nil, nil, &posError{pos: spec.Pos, msg: msg}
 		}
 		out = append(out, spec)
 	}
-	return out, nil
+	return out, funcs, nil
 }

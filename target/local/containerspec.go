@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -264,12 +265,22 @@ func buildContainerSpec(p *types.Project, s types.ServiceConfig, opts specOption
 			ep := &network.EndpointSettings{Aliases: []string{s.Name}}
 			if sn := s.Networks[key]; sn != nil {
 				ep.Aliases = append(ep.Aliases, sn.Aliases...)
+				if sn.Ipv4Address != "" || sn.Ipv6Address != "" {
+					ep.IPAMConfig = &network.EndpointIPAMConfig{}
+				}
 				if sn.Ipv4Address != "" {
 					addr, err := netip.ParseAddr(sn.Ipv4Address)
 					if err != nil {
 						return nil, fmt.Errorf("service %q: network %q: ipv4_address: %w", s.Name, key, err)
 					}
-					ep.IPAMConfig = &network.EndpointIPAMConfig{IPv4Address: addr}
+					ep.IPAMConfig.IPv4Address = addr
+				}
+				if sn.Ipv6Address != "" {
+					addr, err := netip.ParseAddr(sn.Ipv6Address)
+					if err != nil {
+						return nil, fmt.Errorf("service %q: network %q: ipv6_address: %w", s.Name, key, err)
+					}
+					ep.IPAMConfig.IPv6Address = addr
 				}
 			}
 			spec.Networks = append(spec.Networks, networkAttachment{Network: netCfg.Name, Endpoint: ep})
@@ -356,12 +367,33 @@ func addPorts(s types.ServiceConfig, cfg *container.Config, host *container.Host
 }
 
 func addVolumes(p *types.Project, s types.ServiceConfig, host *container.HostConfig, anonymous map[string]string) error {
+	declared := map[string]bool{}
+	for _, v := range s.Volumes {
+		declared[v.Target] = true
+	}
+	for _, target := range sortedKeys(anonymous) {
+		if !declared[target] { // an image VOLUME, carried over by a recreate
+			host.Mounts = append(host.Mounts, mount.Mount{Type: mount.TypeVolume, Source: anonymous[target], Target: target})
+		}
+	}
 	for _, v := range s.Volumes {
 		switch v.Type {
 		case types.VolumeTypeBind:
-			bind := v.Source + ":" + v.Target
+			var opts []string
 			if v.ReadOnly {
-				bind += ":ro"
+				opts = append(opts, "ro")
+			}
+			if v.Bind != nil {
+				if v.Bind.Propagation != "" {
+					opts = append(opts, v.Bind.Propagation)
+				}
+				if v.Bind.SELinux != "" {
+					opts = append(opts, v.Bind.SELinux)
+				}
+			}
+			bind := v.Source + ":" + v.Target
+			if len(opts) > 0 {
+				bind += ":" + strings.Join(opts, ",")
 			}
 			host.Binds = append(host.Binds, bind)
 		case types.VolumeTypeVolume:
@@ -382,7 +414,7 @@ func addVolumes(p *types.Project, s types.ServiceConfig, host *container.HostCon
 		case types.VolumeTypeTmpfs:
 			m := mount.Mount{Type: mount.TypeTmpfs, Target: v.Target}
 			if v.Tmpfs != nil {
-				m.TmpfsOptions = &mount.TmpfsOptions{SizeBytes: int64(v.Tmpfs.Size)}
+				m.TmpfsOptions = &mount.TmpfsOptions{SizeBytes: int64(v.Tmpfs.Size), Mode: os.FileMode(v.Tmpfs.Mode)}
 			}
 			host.Mounts = append(host.Mounts, m)
 		}
@@ -431,4 +463,26 @@ func apiBefore(v, want string) bool {
 	c, _ := strconv.Atoi(vMin)
 	d, _ := strconv.Atoi(wMin)
 	return c < d
+}
+
+// checkEngineSupport rejects what the engine's API version cannot do, so
+// that it is not silently ignored: volume subpaths need API 1.45.
+func checkEngineSupport(s types.ServiceConfig, apiVersion string) error {
+	for _, v := range s.Volumes {
+		if v.Volume != nil && v.Volume.Subpath != "" && apiBefore(apiVersion, "1.45") {
+			return fmt.Errorf("service %q: volume %s: subpath needs engine API 1.45; this engine speaks %s", s.Name, v.Target, apiVersion)
+		}
+	}
+	return nil
+}
+
+// checkNetworkSupported rejects network settings opdeploy does not apply.
+func checkNetworkSupported(key string, n types.NetworkConfig) error {
+	switch {
+	case n.Ipam.Driver != "" || len(n.Ipam.Config) > 0 || len(n.Ipam.Options) > 0:
+		return fmt.Errorf("network %q: ipam is not supported by opdeploy yet", key)
+	case n.EnableIPv6 != nil && *n.EnableIPv6:
+		return fmt.Errorf("network %q: enable_ipv6 is not supported by opdeploy yet", key)
+	}
+	return nil
 }

@@ -193,7 +193,7 @@ func TestReadiness(t *testing.T) {
 		name  string
 		s     types.ServiceConfig
 		ids   []string
-		fresh map[string]bool
+		fresh map[string]int
 		snap  []containerState
 		ready bool
 		err   string
@@ -204,7 +204,8 @@ func TestReadiness(t *testing.T) {
 		{"one-shot done", svc("no", 1), []string{"a"}, nil, []containerState{c("a", target.StateExited, target.HealthNone, 0, 1)}, true, ""},
 		{"one-shot failed", svc("no", 1), []string{"a"}, nil, []containerState{c("a", target.StateExited, target.HealthNone, 2, 1)}, false, "a exited with code 2"},
 		{"crash loop is not final", svc("always", 1), []string{"a"}, nil, []containerState{c("a", target.StateExited, target.HealthNone, 1, 3)}, false, ""},
-		{"fresh before its start event", svc("", 1), []string{"a"}, map[string]bool{"a": true}, []containerState{c("a", target.StateRunning, target.HealthNone, 0, 0)}, false, ""},
+		{"fresh before its start event", svc("", 1), []string{"a"}, map[string]int{"a": 0}, []containerState{c("a", target.StateRunning, target.HealthNone, 0, 0)}, false, ""},
+		{"stale exit before the start event", svc("no", 1), []string{"a"}, map[string]int{"a": 1}, []containerState{c("a", target.StateExited, target.HealthNone, 137, 1)}, false, ""},
 		{"missing replica", svc("", 2), []string{"a"}, nil, []containerState{c("a", target.StateRunning, target.HealthNone, 0, 1)}, false, ""},
 	}
 	for _, tc := range cases {

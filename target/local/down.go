@@ -57,54 +57,37 @@ func (d *Deployment) Down(ctx context.Context, opts target.DownOptions) error {
 		event("container "+containerDisplayName(c), c.Labels[labelService], "warning", "orphan kept: its service is not in the project; --remove-orphans removes it", true, nil)
 	}
 
-	stopped := map[string]chan struct{}{}
-	for svc := range byService {
-		stopped[svc] = make(chan struct{})
-	}
 	var stopTimeout *int
 	if opts.Timeout > 0 {
 		secs := int(opts.Timeout.Seconds())
 		stopTimeout = &secs
 	}
-	g, gctx := errgroup.WithContext(ctx)
 	sem := make(chan struct{}, maxParallel)
-	for svc, containers := range byService {
-		g.Go(func() error {
-			for _, dependent := range dependents[svc] {
-				if ch, ok := stopped[dependent]; ok && dependent != svc {
-					select {
-					case <-gctx.Done():
-						return context.Cause(gctx)
-					case <-ch:
-					}
-				}
-			}
-			cg, cctx := errgroup.WithContext(gctx)
-			for _, c := range containers {
-				cg.Go(func() error {
+	for _, wave := range stopWaves(byService, dependents) {
+		g, gctx := errgroup.WithContext(ctx)
+		for _, svc := range wave {
+			for _, c := range byService[svc] {
+				g.Go(func() error {
 					sem <- struct{}{}
 					defer func() { <-sem }()
 					name := containerDisplayName(c)
 					if c.State == container.StateRunning || c.State == container.StatePaused || c.State == container.StateRestarting {
 						event("container "+name, svc, "stopping", "", false, nil)
-						if _, err := cli.ContainerStop(cctx, c.ID, client.ContainerStopOptions{Timeout: stopTimeout}); err != nil && !isNotFound(err) {
+						if _, err := cli.ContainerStop(gctx, c.ID, client.ContainerStopOptions{Timeout: stopTimeout}); err != nil && !isNotFound(err) {
 							return fmt.Errorf("stop %s: %w", name, err)
 						}
 					}
-					if _, err := cli.ContainerRemove(cctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: opts.Volumes}); err != nil && !isNotFound(err) {
+					if _, err := cli.ContainerRemove(gctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: opts.Volumes}); err != nil && !isNotFound(err) {
 						return fmt.Errorf("remove %s: %w", name, err)
 					}
 					event("container "+name, svc, "removed", "", true, nil)
 					return nil
 				})
 			}
-			err := cg.Wait()
-			close(stopped[svc])
+		}
+		if err := g.Wait(); err != nil {
 			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return err
+		}
 	}
 
 	f := client.Filters{}
@@ -177,4 +160,43 @@ func removeNetwork(ctx context.Context, cli *client.Client, id string) error {
 		case <-time.After(wait):
 		}
 	}
+}
+
+// stopWaves orders services for stopping: each wave holds the services all
+// of whose dependents are in earlier waves, so dependents stop first and
+// independent services stop together. Services in a dependency cycle (the
+// depends_on labels of containers made at different times can form one)
+// stop together in a last wave instead of waiting on each other forever.
+func stopWaves(services map[string][]container.Summary, dependents map[string][]string) [][]string {
+	remaining := map[string]bool{}
+	for svc := range services {
+		remaining[svc] = true
+	}
+	var waves [][]string
+	for len(remaining) > 0 {
+		var wave []string
+		for svc := range remaining {
+			ready := true
+			for _, dep := range dependents[svc] {
+				if dep != svc && remaining[dep] {
+					ready = false
+					break
+				}
+			}
+			if ready {
+				wave = append(wave, svc)
+			}
+		}
+		if len(wave) == 0 { // a cycle: stop what is left together
+			for svc := range remaining {
+				wave = append(wave, svc)
+			}
+		}
+		target.SortNatural(wave)
+		for _, svc := range wave {
+			delete(remaining, svc)
+		}
+		waves = append(waves, wave)
+	}
+	return waves
 }

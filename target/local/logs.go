@@ -47,7 +47,9 @@ func (d *Deployment) Logs(ctx context.Context, opts target.LogsOptions) error {
 				continue
 			}
 			wg.Go(func() {
-				_, errs[i] = streamLogs(ctx, cli, *st, d.tty(st.Service), opts, opts.Since, false)
+				if _, err := streamLogs(ctx, cli, *st, d.tty(st.Service), opts, opts.Since, false); err != nil {
+					errs[i] = fmt.Errorf("logs of %s: %w", st.Name, err)
+				}
 			})
 		}
 		wg.Wait()

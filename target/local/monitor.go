@@ -25,6 +25,7 @@ type containerState struct {
 	Health    target.Health
 	ExitCode  int
 	Starts    int // start events seen since the monitor began
+	Seq       int // bumped by every change, so a correction can tell it is stale
 	StartedAt time.Time
 	Labels    map[string]string
 }
@@ -41,6 +42,7 @@ type monitor struct {
 	healthchecked func(service string) bool
 
 	mu         sync.Mutex
+	hc         map[string]bool // container ID -> has a healthcheck (from inspect)
 	containers map[string]*containerState
 	changedCh  chan struct{}
 	streamErr  error
@@ -51,7 +53,7 @@ type monitor struct {
 func startMonitor(ctx context.Context, cli *client.Client, project string, healthchecked func(string) bool) (*monitor, error) {
 	m := &monitor{
 		cli: cli, project: project, healthchecked: healthchecked,
-		containers: map[string]*containerState{}, changedCh: make(chan struct{}),
+		containers: map[string]*containerState{}, changedCh: make(chan struct{}), hc: map[string]bool{},
 	}
 	stream := m.subscribe(ctx)
 	if err := m.resync(ctx); err != nil {
@@ -93,11 +95,18 @@ func (m *monitor) run(ctx context.Context, stream client.EventsResult) {
 			// Subscribe again first, then re-list, so that whatever happened
 			// while the stream was down is in the snapshot.
 			stream = m.subscribe(ctx)
-			if err := m.resync(ctx); err == nil {
-				m.mu.Lock()
-				m.streamErr = nil
-				m.mu.Unlock()
+			for ctx.Err() == nil {
+				if err := m.resync(ctx); err == nil {
+					break
+				}
+				select {
+				case <-ctx.Done():
+				case <-time.After(backoff):
+				}
 			}
+			m.mu.Lock()
+			m.streamErr = nil
+			m.mu.Unlock()
 			m.broadcast()
 		}
 	}
@@ -114,7 +123,11 @@ func (m *monitor) resync(ctx context.Context) error {
 	for _, c := range list {
 		st := stateFromSummary(c)
 		if old, ok := m.containers[st.ID]; ok {
-			st.Starts = old.Starts
+			st.Starts, st.Seq = old.Starts, old.Seq+1
+			// A start whose event was lost while the stream was down.
+			if old.State != target.StateRunning && st.State == target.StateRunning {
+				st.Starts++
+			}
 		}
 		fresh[st.ID] = st
 	}
@@ -128,6 +141,10 @@ func (m *monitor) apply(msg events.Message) {
 	id := msg.Actor.ID
 	attrs := msg.Actor.Attributes
 	action := string(msg.Action)
+	healthchecked := false
+	if action == "start" {
+		healthchecked = m.hasHealthcheck(id, attrs[labelService])
+	}
 	m.mu.Lock()
 	st, ok := m.containers[id]
 	if !ok {
@@ -141,13 +158,15 @@ func (m *monitor) apply(msg events.Message) {
 		st.Number, _ = strconv.Atoi(attrs[labelNumber])
 		m.containers[id] = st
 	}
+	st.Seq++
 	switch {
 	case action == "start":
 		st.State = target.StateRunning
 		st.Starts++
 		st.StartedAt = time.Unix(0, msg.TimeNano)
 		st.ExitCode = 0
-		if m.healthchecked != nil && m.healthchecked(st.Service) {
+		st.Health = target.HealthNone
+		if healthchecked {
 			st.Health = target.HealthStarting
 		}
 	case action == "die":
@@ -273,12 +292,47 @@ func stateFromSummary(c container.Summary) *containerState {
 }
 
 // correct overwrites a container's state and health with what an inspect
-// returned, when events told a different story (see confirmHealthy).
-func (m *monitor) correct(id string, state target.State, health target.Health) {
+// returned, when events told a different story (see waitConfirmed), unless
+// an event changed the container since seq was read. It reports whether it
+// applied the correction.
+func (m *monitor) correct(id string, seq int, state target.State, health target.Health) bool {
 	m.mu.Lock()
-	if st, ok := m.containers[id]; ok {
+	st, ok := m.containers[id]
+	applied := ok && st.Seq == seq
+	if applied {
 		st.State, st.Health = state, health
+		st.Seq++
 	}
 	m.mu.Unlock()
-	m.broadcast()
+	if applied {
+		m.broadcast()
+	}
+	return applied
+}
+
+// hasHealthcheck reports whether a container has a healthcheck: from the
+// compose service when it declares one, else from the container itself
+// (the image's HEALTHCHECK), inspected once and remembered.
+func (m *monitor) hasHealthcheck(id, service string) bool {
+	if m.healthchecked != nil && m.healthchecked(service) {
+		return true
+	}
+	m.mu.Lock()
+	hc, known := m.hc[id]
+	m.mu.Unlock()
+	if known {
+		return hc
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	res, err := m.cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
+	if err != nil {
+		return false
+	}
+	hc = res.Container.Config != nil && res.Container.Config.Healthcheck != nil &&
+		len(res.Container.Config.Healthcheck.Test) > 0 && res.Container.Config.Healthcheck.Test[0] != "NONE"
+	m.mu.Lock()
+	m.hc[id] = hc
+	m.mu.Unlock()
+	return hc
 }

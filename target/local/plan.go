@@ -18,6 +18,7 @@ const (
 	opBuildImage      opKind = "build image"
 	opCreateContainer opKind = "create container"
 	opRecreate        opKind = "recreate container"
+	opRecreateIfImage opKind = "recreate container if image differs"
 	opStartContainer  opKind = "start container"
 	opRemoveContainer opKind = "remove container"
 	opKeepOrphan      opKind = "keep orphan container"
@@ -30,10 +31,15 @@ type operation struct {
 	Service     string
 	Number      int
 	ContainerID string // the existing container, for recreate/start/remove
+	ImageID     string // the existing container's image, for opRecreateIfImage
+	Running     bool   // the existing container runs, for opRecreateIfImage
 	Reason      string
 }
 
 func (o operation) String() string {
+	if o.Kind == opRecreateIfImage {
+		return "recreate container " + o.Name + " (if the new image differs)"
+	}
 	s := string(o.Kind) + " " + o.Name
 	if o.Reason != "" {
 		s += " (" + o.Reason + ")"
@@ -183,7 +189,10 @@ func reconcile(project string, networks, volumes []string, services []desiredSer
 		for n := 1; n <= s.Replicas; n++ {
 			name := containerNameFor(project, s, n)
 			c, ok := byNumber[n]
-			imageChanged := ok && (imageOp[s.Image] != "" || (s.ImageID != "" && c.ImageID != "" && c.ImageID != s.ImageID))
+			imageChanged := ok && s.ImageID != "" && c.ImageID != "" && c.ImageID != s.ImageID
+			// A pull or build may or may not change the image: decided once
+			// its new ID is known.
+			imagePending := ok && imageOp[s.Image] != ""
 			switch {
 			case !ok:
 				ops = append(ops, operation{Kind: opCreateContainer, Name: name, Service: s.Name, Number: n})
@@ -199,6 +208,9 @@ func reconcile(project string, networks, volumes []string, services []desiredSer
 				ops = append(ops, operation{Kind: opRecreate, Name: name, Service: s.Name, Number: n, ContainerID: c.ID, Reason: "config changed"})
 			case imageChanged:
 				ops = append(ops, operation{Kind: opRecreate, Name: name, Service: s.Name, Number: n, ContainerID: c.ID, Reason: "image changed"})
+			case imagePending:
+				ops = append(ops, operation{Kind: opRecreateIfImage, Name: name, Service: s.Name, Number: n, ContainerID: c.ID,
+					ImageID: c.ImageID, Running: c.State == target.StateRunning || c.State == target.StateRestarting || c.State == target.StatePaused || c.Completed})
 			case c.State == target.StateRunning || c.State == target.StateRestarting || c.State == target.StatePaused || c.Completed:
 				p.Unchanged = append(p.Unchanged, c.Name)
 			default:

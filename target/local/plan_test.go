@@ -2,9 +2,12 @@ package local
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/moby/moby/api/types/container"
 
 	"github.com/opdeploy/opdeploy/target"
 )
@@ -113,5 +116,14 @@ func TestReconcile(t *testing.T) {
 			p := reconcile("p", []string{"p_default"}, []string{"p_data"}, c.services, known, c.obs, c.opts)
 			golden(t, "plan-"+c.name+".txt", p.String())
 		})
+	}
+}
+
+func TestStopWaves(t *testing.T) {
+	services := map[string][]container.Summary{"db": nil, "api": nil, "web": nil, "x": nil, "y": nil, "solo": nil}
+	dependents := map[string][]string{"db": {"api"}, "api": {"web"}, "x": {"y"}, "y": {"x"}}
+	got := fmt.Sprint(stopWaves(services, dependents))
+	if want := "[[solo web] [api] [db] [x y]]"; got != want {
+		t.Errorf("waves %s, want %s", got, want)
 	}
 }

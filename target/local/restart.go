@@ -37,13 +37,13 @@ func (d *Deployment) Restart(ctx context.Context, opts target.RestartOptions) er
 	if err != nil {
 		return err
 	}
-	x := &executor{d: d, cli: cli, mon: mon, progress: progress, current: map[string][]string{}, fresh: map[string]bool{}}
+	x := &executor{d: d, cli: cli, mon: mon, progress: progress, current: map[string][]string{}, fresh: map[string]int{}}
 	snap, _ := mon.snapshot()
 	for _, s := range services {
 		for _, c := range snap {
 			if c.Service == s.Name {
 				x.current[s.Name] = append(x.current[s.Name], c.ID)
-				x.fresh[c.ID] = true
+				x.fresh[c.ID] = c.Starts // ready again only after a newer start
 			}
 		}
 		if len(x.current[s.Name]) == 0 {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 	"golang.org/x/sync/errgroup"
@@ -45,6 +46,18 @@ func (d *Deployment) Up(ctx context.Context, opts target.UpOptions) error {
 	cli, err := d.engine.Client(ctx)
 	if err != nil {
 		return err
+	}
+	for _, s := range services {
+		if err := checkEngineSupport(s, cli.ClientVersion()); err != nil {
+			return err
+		}
+		for key := range s.Networks {
+			if n, ok := d.project.Networks[key]; ok {
+				if err := checkNetworkSupported(key, n); err != nil {
+					return err
+				}
+			}
+		}
 	}
 	if apiBefore(cli.ClientVersion(), "1.44") {
 		for _, s := range services {
@@ -121,7 +134,11 @@ func (d *Deployment) Up(ctx context.Context, opts target.UpOptions) error {
 			}
 		}
 	}
+	x.timeout = opts.Timeout
 	if err := x.run(ctx, p, services); err != nil {
+		if errors.Is(err, errWaitTimeout) && ctx.Err() == nil {
+			return x.diagnose(context.WithoutCancel(ctx), services, err, opts.Timeout)
+		}
 		return err
 	}
 	if opts.NoWait {
@@ -230,7 +247,7 @@ func (d *Deployment) observe(ctx context.Context, cli *client.Client, services [
 		f.Add("label", projectFilterLabel(d.project.Name))
 		res, err := cli.NetworkList(gctx, client.NetworkListOptions{Filters: f})
 		if err != nil {
-			return err
+			return fmt.Errorf("list networks of project %s: %w", d.project.Name, err)
 		}
 		for _, n := range res.Items {
 			obs.Networks[n.Name] = true
@@ -242,7 +259,7 @@ func (d *Deployment) observe(ctx context.Context, cli *client.Client, services [
 		f.Add("label", projectFilterLabel(d.project.Name))
 		res, err := cli.VolumeList(gctx, client.VolumeListOptions{Filters: f})
 		if err != nil {
-			return err
+			return fmt.Errorf("list volumes of project %s: %w", d.project.Name, err)
 		}
 		for _, v := range res.Items {
 			obs.Volumes[v.Name] = true
@@ -297,10 +314,16 @@ type executor struct {
 	progress   target.Progress
 	apiVersion string
 
+	// timeout bounds dependency waits and readiness together, from the
+	// moment images are ready (builds and pulls are not counted).
+	timeout  time.Duration
+	deadline time.Time
+
 	mu      sync.Mutex
 	names   map[string]string   // container ID -> name, for the ones this run made
 	current map[string][]string // service -> IDs of its containers after this run
-	fresh   map[string]bool     // containers started by this run
+	fresh   map[string]int      // containers started by this run -> their start count before
+
 	started map[string]chan struct{}
 	sem     chan struct{}
 }
@@ -310,7 +333,7 @@ func (x *executor) event(resource, service, action, detail string, done bool, er
 }
 
 func (x *executor) run(ctx context.Context, p *plan, services []types.ServiceConfig) error {
-	x.fresh = map[string]bool{}
+	x.fresh = map[string]int{}
 	project := x.d.project
 
 	// Images come first: on our machines a pull is what fails, and then
@@ -357,6 +380,12 @@ func (x *executor) run(ctx context.Context, p *plan, services []types.ServiceCon
 	for _, s := range services {
 		x.started[s.Name] = make(chan struct{})
 	}
+	if x.timeout > 0 {
+		x.deadline = time.Now().Add(x.timeout)
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadlineCause(ctx, x.deadline, errWaitTimeout)
+		defer cancel()
+	}
 	g, gctx = errgroup.WithContext(ctx)
 	for _, s := range services {
 		g.Go(func() error {
@@ -382,6 +411,19 @@ func (x *executor) createResource(ctx context.Context, op operation) error {
 			labels[labelNetwork] = key
 			for k, v := range n.Labels {
 				labels[k] = v
+			}
+			// A network of that name may exist without our label (made by
+			// hand, or by another tool): reuse it, as compose does, rather
+			// than make a twin the engine would then find ambiguous.
+			byName := client.Filters{}
+			byName.Add("name", op.Name)
+			if list, err := x.cli.NetworkList(ctx, client.NetworkListOptions{Filters: byName}); err == nil {
+				for _, existing := range list.Items {
+					if existing.Name == op.Name {
+						x.event("network "+op.Name, "", "warning", "exists without this project's label; using it", true, nil)
+						return nil
+					}
+				}
 			}
 			x.event("network "+op.Name, "", "creating", "", false, nil)
 			_, err := x.cli.NetworkCreate(ctx, op.Name, client.NetworkCreateOptions{
@@ -430,6 +472,19 @@ func (x *executor) runService(ctx context.Context, s types.ServiceConfig, ops []
 				id, err = x.createContainer(gctx, s, op.Number, imageID, nil)
 			case opRecreate:
 				id, err = x.recreateContainer(gctx, s, op, imageID)
+			case opRecreateIfImage:
+				if imageID == op.ImageID {
+					id = op.ContainerID
+					if op.Running { // unchanged and running: nothing to do
+						x.mu.Lock()
+						x.current[s.Name] = append(x.current[s.Name], id)
+						x.mu.Unlock()
+						return nil
+					}
+					break
+				}
+				op.Reason = "image changed"
+				id, err = x.recreateContainer(gctx, s, op, imageID)
 			case opStartContainer:
 				id = op.ContainerID
 			case opRemoveContainer:
@@ -450,6 +505,19 @@ func (x *executor) runService(ctx context.Context, s types.ServiceConfig, ops []
 	if err := x.waitDependencies(ctx, s); err != nil {
 		return err
 	}
+	// Each container counts as (re)started only once a start event newer
+	// than this baseline arrives: until then the snapshot may still show
+	// the state from before the start (an old exit, an old "healthy").
+	snap, _ := x.mon.snapshot()
+	baseline := map[string]int{}
+	for _, c := range snap {
+		baseline[c.ID] = c.Starts
+	}
+	x.mu.Lock()
+	for _, id := range toStart {
+		x.fresh[id] = baseline[id]
+	}
+	x.mu.Unlock()
 	g, gctx = errgroup.WithContext(ctx)
 	for _, id := range toStart {
 		g.Go(func() error {
@@ -472,10 +540,7 @@ func (x *executor) runService(ctx context.Context, s types.ServiceConfig, ops []
 	}
 	err := g.Wait()
 	x.mu.Lock()
-	for _, id := range toStart {
-		x.current[s.Name] = append(x.current[s.Name], id)
-		x.fresh[id] = true
-	}
+	x.current[s.Name] = append(x.current[s.Name], toStart...)
 	x.mu.Unlock()
 	return err
 }
@@ -528,7 +593,10 @@ func (x *executor) createContainer(ctx context.Context, s types.ServiceConfig, n
 	}
 	for _, extra := range spec.Networks[min(1, len(spec.Networks)):] {
 		if _, err := x.cli.NetworkConnect(ctx, extra.Network, client.NetworkConnectOptions{Container: res.ID, EndpointConfig: extra.Endpoint}); err != nil {
-			return res.ID, fmt.Errorf("service %q: connect %s to %s: %w", s.Name, spec.Name, extra.Network, err)
+			// A container that misses a network must not survive: it carries
+			// the current config hash, and a later up would take it as done.
+			_, _ = x.cli.ContainerRemove(context.WithoutCancel(ctx), res.ID, client.ContainerRemoveOptions{Force: true})
+			return "", fmt.Errorf("service %q: connect %s to %s: %w", s.Name, spec.Name, extra.Network, err)
 		}
 	}
 	x.mu.Lock()
@@ -550,16 +618,17 @@ func (x *executor) recreateContainer(ctx context.Context, s types.ServiceConfig,
 		return "", fmt.Errorf("service %q: inspect %s: %w", s.Name, op.Name, err)
 	}
 	// Anonymous volumes have engine-made names; the new container gets the
-	// old one's, target by target, so their data survives.
-	anonTargets := map[string]bool{}
+	// old one's, target by target, so their data survives. That includes
+	// the volumes an image's VOLUME made, which compose files do not list.
+	mountedOtherwise := map[string]bool{}
 	for _, v := range s.Volumes {
-		if v.Type == types.VolumeTypeVolume && v.Source == "" {
-			anonTargets[v.Target] = true
+		if !(v.Type == types.VolumeTypeVolume && v.Source == "") {
+			mountedOtherwise[v.Target] = true
 		}
 	}
 	anonymous := map[string]string{}
 	for _, m := range old.Container.Mounts {
-		if anonTargets[m.Destination] && m.Name != "" {
+		if m.Type == mount.TypeVolume && m.Name != "" && isAnonymousVolumeName(m.Name) && !mountedOtherwise[m.Destination] {
 			anonymous[m.Destination] = m.Name
 		}
 	}
@@ -571,8 +640,10 @@ func (x *executor) recreateContainer(ctx context.Context, s types.ServiceConfig,
 		}
 	}
 	aside := op.ContainerID[:12] + "_" + op.Name
-	if _, err := x.cli.ContainerRename(ctx, op.ContainerID, client.ContainerRenameOptions{NewName: aside}); err != nil {
-		return "", fmt.Errorf("service %q: rename %s: %w", s.Name, op.Name, err)
+	if trimSlash(old.Container.Name) != aside { // already aside after an interrupted recreate
+		if _, err := x.cli.ContainerRename(ctx, op.ContainerID, client.ContainerRenameOptions{NewName: aside}); err != nil {
+			return "", fmt.Errorf("service %q: rename %s: %w", s.Name, op.Name, err)
+		}
 	}
 	id, err := x.createContainer(ctx, s, op.Number, imageID, anonymous)
 	if err != nil {
@@ -617,14 +688,16 @@ func (x *executor) waitDependencies(ctx context.Context, s types.ServiceConfig) 
 		case <-ch:
 		}
 		depSvc := x.d.project.Services[dep]
-		if cfg.Condition == types.ServiceConditionHealthy && !x.d.hasHealthcheck(dep) {
-			return fmt.Errorf("service %q depends on %q being healthy, but %q has no healthcheck", s.Name, dep, dep)
-		}
 		x.event("service "+s.Name, s.Name, "waiting", fmt.Sprintf("for %s (%s)", dep, cfg.Condition), false, nil)
 		ids := x.ids(dep)
-		err := x.waitConfirmed(ctx, dep, ids, func(snap []containerState) (bool, error) {
+		err := x.waitConfirmed(ctx, ids, func(snap []containerState) (bool, error) {
 			return conditionMet(cfg.Condition, depSvc, ids, x.freshIDs(), snap)
 		})
+		if err != nil && !cfg.Required && ctx.Err() == nil {
+			// An optional dependency that fails is reported, not fatal.
+			x.event("service "+s.Name, s.Name, "warning", fmt.Sprintf("optional dependency %s (%s) failed: %v; starting anyway", dep, cfg.Condition, err), true, nil)
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("service %q: waiting for %s (%s): %w", s.Name, dep, cfg.Condition, err)
 		}
@@ -633,35 +706,39 @@ func (x *executor) waitDependencies(ctx context.Context, s types.ServiceConfig) 
 }
 
 // waitConfirmed waits for cond, then checks with the engine that the
-// healthchecked containers this run (re)started really are healthy. After
-// a restart, a probe that was in flight before it can report "healthy"
-// after the new start event, while the engine has reset health to
-// "starting"; the event stream alone would end the wait too early. When the
-// engine disagrees, the snapshot is corrected and the wait goes on.
-func (x *executor) waitConfirmed(ctx context.Context, service string, ids []string, cond func([]containerState) (bool, error)) error {
+// running containers this run (re)started really are in the health the
+// events said. After a restart, a probe that was in flight before it can
+// report "healthy" after the new start event while the engine has reset
+// health to "starting"; the event stream alone would end the wait too
+// early. When the engine disagrees, the snapshot is corrected (unless a
+// newer event arrived meanwhile) and the wait goes on.
+func (x *executor) waitConfirmed(ctx context.Context, ids []string, cond func([]containerState) (bool, error)) error {
 	for {
 		if err := x.mon.waitFor(ctx, cond); err != nil {
 			return err
 		}
-		if !x.d.hasHealthcheck(service) {
-			return nil
-		}
 		fresh := x.freshIDs()
+		snap, _ := x.mon.snapshot()
+		seq := map[string]int{}
+		for _, c := range snap {
+			seq[c.ID] = c.Seq
+		}
 		confirmed := true
 		for _, id := range ids {
-			if !fresh[id] {
+			if _, ok := fresh[id]; !ok {
 				continue
 			}
 			res, err := x.cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
 			if err != nil {
-				return err
+				return fmt.Errorf("inspect %s: %w", x.containerName(id), err)
 			}
 			st := res.Container.State
 			if st == nil || !st.Running || st.Health == nil || st.Health.Status == container.Healthy {
 				continue // only a running container's health can be stale
 			}
-			x.mon.correct(id, target.State(st.Status), target.Health(st.Health.Status))
-			confirmed = false
+			if x.mon.correct(id, seq[id], target.State(st.Status), target.Health(st.Health.Status)) {
+				confirmed = false
+			}
 		}
 		if confirmed {
 			return nil
@@ -675,30 +752,37 @@ func (x *executor) ids(service string) []string {
 	return append([]string(nil), x.current[service]...)
 }
 
-func (x *executor) freshIDs() map[string]bool {
+func (x *executor) freshIDs() map[string]int {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	out := make(map[string]bool, len(x.fresh))
-	for id := range x.fresh {
-		out[id] = true
+	out := make(map[string]int, len(x.fresh))
+	for id, n := range x.fresh {
+		out[id] = n
 	}
 	return out
+}
+
+// pending reports whether a container this run (re)started has not yet
+// been seen starting.
+func pending(fresh map[string]int, c containerState) bool {
+	baseline, ok := fresh[c.ID]
+	return ok && c.Starts <= baseline
 }
 
 // conditionMet evaluates a depends_on condition over the containers ids of a
 // dependency. fresh containers were started by this run and count only once
 // their start event has been seen.
-func conditionMet(condition string, dep types.ServiceConfig, ids []string, fresh map[string]bool, snap []containerState) (bool, error) {
+func conditionMet(condition string, dep types.ServiceConfig, ids []string, fresh map[string]int, snap []containerState) (bool, error) {
 	byID := map[string]containerState{}
 	for _, c := range snap {
 		byID[c.ID] = c
 	}
 	if len(ids) == 0 {
-		return false, nil
+		return dep.GetScale() == 0, nil
 	}
 	for _, id := range ids {
 		c, ok := byID[id]
-		if !ok || (fresh[id] && c.Starts == 0 && c.State != target.StateExited) {
+		if !ok || pending(fresh, c) {
 			return false, nil
 		}
 		switch condition {
@@ -712,6 +796,9 @@ func conditionMet(condition string, dep types.ServiceConfig, ids []string, fresh
 		case types.ServiceConditionHealthy:
 			if c.State == target.StateExited && !willRestart(dep, c.ExitCode) {
 				return false, fmt.Errorf("%s exited with code %d before it was healthy", c.Name, c.ExitCode)
+			}
+			if c.State == target.StateRunning && c.Health == target.HealthNone && c.Starts > 0 {
+				return false, fmt.Errorf("%s has no healthcheck, so it cannot become healthy", c.Name)
 			}
 			if c.State != target.StateRunning || c.Health != target.HealthHealthy {
 				return false, nil
@@ -742,7 +829,7 @@ func willRestart(s types.ServiceConfig, code int) bool {
 // healthy (or without healthcheck), or - for one-shot services - exited 0.
 // It returns a final error when a container exited and will not be
 // restarted.
-func readiness(s types.ServiceConfig, ids []string, fresh map[string]bool, snap []containerState) (bool, error) {
+func readiness(s types.ServiceConfig, ids []string, fresh map[string]int, snap []containerState) (bool, error) {
 	byID := map[string]containerState{}
 	for _, c := range snap {
 		byID[c.ID] = c
@@ -752,7 +839,7 @@ func readiness(s types.ServiceConfig, ids []string, fresh map[string]bool, snap 
 	}
 	for _, id := range ids {
 		c, ok := byID[id]
-		if !ok || (fresh[id] && c.Starts == 0 && c.State != target.StateExited) {
+		if !ok || pending(fresh, c) {
 			return false, nil
 		}
 		switch c.State {
@@ -779,7 +866,10 @@ func readiness(s types.ServiceConfig, ids []string, fresh map[string]bool, snap 
 // healthcheck output and its last log lines.
 func (x *executor) waitReady(ctx context.Context, services []types.ServiceConfig, timeout time.Duration) error {
 	wctx, cancel := ctx, context.CancelFunc(func() {})
-	if timeout > 0 {
+	switch {
+	case !x.deadline.IsZero():
+		wctx, cancel = context.WithDeadlineCause(ctx, x.deadline, errWaitTimeout)
+	case timeout > 0:
 		wctx, cancel = context.WithTimeoutCause(ctx, timeout, errWaitTimeout)
 	}
 	defer cancel()
@@ -787,7 +877,7 @@ func (x *executor) waitReady(ctx context.Context, services []types.ServiceConfig
 	for _, s := range services {
 		g.Go(func() error {
 			ids := x.ids(s.Name)
-			err := x.waitConfirmed(gctx, s.Name, ids, func(snap []containerState) (bool, error) {
+			err := x.waitConfirmed(gctx, ids, func(snap []containerState) (bool, error) {
 				return readiness(s, ids, x.freshIDs(), snap)
 			})
 			if err != nil {
@@ -879,4 +969,18 @@ func oneLine(s string) string {
 		s = s[:300] + "…"
 	}
 	return s
+}
+
+// isAnonymousVolumeName reports whether an engine volume name is one the
+// engine made up (64 hex digits) rather than a named volume.
+func isAnonymousVolumeName(name string) bool {
+	if len(name) != 64 {
+		return false
+	}
+	for _, c := range name {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }

@@ -1,0 +1,181 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	gostarlark "go.starlark.net/starlark"
+
+	"github.com/opdeploy/opdeploy/starlark"
+	"github.com/opdeploy/opdeploy/target"
+)
+
+// StepEvent reports a sequence's progress: a step (one ctx action) starting
+// or ending, or a ctx.log message.
+type StepEvent struct {
+	Time     time.Time
+	Kind     string // "start", "end", "log"
+	Step     string // ctx method: "restart", "wait_healthy", …
+	Args     string // its arguments, briefly: "etcd0"
+	Pos      target.Pos
+	Duration time.Duration // for "end"
+	Err      error         // for a failed "end"
+	Message  string        // for "log"
+}
+
+// RunOptions control a sequence run.
+type RunOptions struct {
+	// Timeout bounds the whole run; zero means no limit.
+	Timeout time.Duration
+	// Steps receives step events; nil discards them.
+	Steps func(StepEvent)
+}
+
+// SequenceError says where a sequence failed: the Starlark error with its
+// backtrace, the step in flight, and the last log lines of the service that
+// step acted on.
+type SequenceError struct {
+	Sequence string
+	Err      error // a *starlark.Error when the failure has a position
+	Step     string
+	StepArgs string
+	StepPos  target.Pos
+	Service  string
+	LogTail  []string
+}
+
+func (e *SequenceError) Error() string { return e.Err.Error() }
+func (e *SequenceError) Unwrap() error { return e.Err }
+
+// Run runs the named sequence against the subject's target.
+func (s *Subject) Run(ctx context.Context, name string, opts RunOptions) error {
+	seq, ok := s.Sequence(name)
+	if !ok {
+		var names []string
+		for _, q := range s.Sequences {
+			names = append(names, q.Name)
+		}
+		return fmt.Errorf("no sequence %q in subject %q (sequences: %s)", name, s.Name, orNone(strings.Join(names, ", ")))
+	}
+	op, ok := s.Target.(target.Operator)
+	if !ok {
+		return fmt.Errorf("%s targets cannot run sequences", s.Target.Kind())
+	}
+	if opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, opts.Timeout, fmt.Errorf("sequence %q did not finish within --timeout %s", name, opts.Timeout))
+		defer cancel()
+	}
+	r := &runner{subject: s, op: op, ctx: ctx, emit: opts.Steps}
+	if r.emit == nil {
+		r.emit = func(StepEvent) {}
+	}
+	_, err := r.call(seq.Name, seq.Fn)
+	if err != nil {
+		return r.failure(seq.Name, err)
+	}
+	return nil
+}
+
+// runFuncCheck runs a check written in Starlark: True passes, False fails,
+// an error fails with its message.
+func (s *Subject) runFuncCheck(ctx context.Context, fc *FuncCheck) (string, error) {
+	op, _ := s.Target.(target.Operator)
+	r := &runner{subject: s, op: op, ctx: ctx, emit: func(StepEvent) {}, quiet: 1}
+	v, err := r.call("check "+fc.Name, fc.Fn)
+	if err != nil {
+		return "", starlark.WrapError(err)
+	}
+	if !v.Truth() {
+		return "", fmt.Errorf("returned %s", v)
+	}
+	return "returned " + v.String(), nil
+}
+
+// runner runs Starlark code that drives the target through ctx.
+type runner struct {
+	subject *Subject
+	op      target.Operator
+	ctx     context.Context
+	emit    func(StepEvent)
+	quiet   int // >0 inside wait_until's function: steps are not reported
+
+	// the step that failed last, for the failure report
+	failedStep, failedArgs, failedService string
+	failedPos                             target.Pos
+}
+
+func (r *runner) call(name string, fn gostarlark.Callable) (gostarlark.Value, error) {
+	thread := &gostarlark.Thread{
+		Name: name,
+		Print: func(t *gostarlark.Thread, msg string) {
+			r.emit(StepEvent{Time: time.Now(), Kind: "log", Message: msg, Pos: callerPos(t)})
+		},
+	}
+	stop := context.AfterFunc(r.ctx, func() { thread.Cancel(context.Cause(r.ctx).Error()) })
+	defer stop()
+	return gostarlark.Call(thread, fn, gostarlark.Tuple{r.ctxValue()}, nil)
+}
+
+func (r *runner) failure(name string, err error) error {
+	se := &SequenceError{Sequence: name, Err: starlark.WrapError(err), Step: r.failedStep, StepArgs: r.failedArgs, StepPos: r.failedPos, Service: r.failedService}
+	if r.failedService != "" && r.op != nil {
+		tailCtx, cancel := context.WithTimeout(context.WithoutCancel(r.ctx), 5*time.Second)
+		se.LogTail = r.op.LogTail(tailCtx, r.failedService, 10)
+		cancel()
+	}
+	return se
+}
+
+func callerPos(t *gostarlark.Thread) target.Pos {
+	for i := 0; i < t.CallStackDepth(); i++ {
+		fr := t.CallFrame(i)
+		if fr.Pos.Filename() != "<builtin>" && fr.Pos.IsValid() {
+			return target.Pos{File: fr.Pos.Filename(), Line: int(fr.Pos.Line), Col: int(fr.Pos.Col)}
+		}
+	}
+	return target.Pos{}
+}
+
+// step runs one ctx action: reported with its start and duration, bounded
+// by its own timeout (when positive) and the run's.
+func (r *runner) step(t *gostarlark.Thread, name, args, service string, timeout time.Duration, fn func(ctx context.Context) (gostarlark.Value, error)) (gostarlark.Value, error) {
+	pos := callerPos(t)
+	start := time.Now()
+	if r.quiet == 0 {
+		r.emit(StepEvent{Time: start, Kind: "start", Step: name, Args: args, Pos: pos})
+	}
+	ctx := r.ctx
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, timeout, fmt.Errorf("%s %s: not done within %s", name, args, timeout))
+		defer cancel()
+	}
+	v, err := fn(ctx)
+	if err != nil && ctx.Err() != nil {
+		err = context.Cause(ctx)
+	}
+	if r.quiet == 0 {
+		r.emit(StepEvent{Time: time.Now(), Kind: "end", Step: name, Args: args, Pos: pos, Duration: time.Since(start), Err: err})
+	}
+	if err != nil {
+		r.failedStep, r.failedArgs, r.failedPos, r.failedService = name, args, pos, service
+		if strings.HasPrefix(err.Error(), name+" ") {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%s %s: %w", name, args, err)
+	}
+	if v == nil {
+		v = gostarlark.None
+	}
+	return v, nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
