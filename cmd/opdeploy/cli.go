@@ -27,6 +27,8 @@ type cli struct {
 	Status     statusCmd     `cmd:"" help:"Show the state and health of every container; exit 3 unless all are healthy."`
 	Logs       logsCmd       `cmd:"" help:"Show (or follow) the containers' logs, prefixed by service."`
 	Restart    restartCmd    `cmd:"" help:"Restart services and wait until they are ready again."`
+	Check      checkCmd      `cmd:"" help:"Run the subject's checks; exit 3 unless all pass."`
+	Run        runCmd        `cmd:"" help:"Run an operational sequence of the subject (without one, list them)."`
 	Validate   validateCmd   `cmd:"" help:"Evaluate a subject file and load its deployment; print one line if all is well."`
 	Config     configCmd     `cmd:"" help:"Print the resolved subject: services, checks and sequences."`
 	Version    versionCmd    `cmd:"" help:"Print the opdeploy version."`

@@ -105,7 +105,7 @@ type configCheck struct {
 	Path         string   `json:"path,omitempty"`
 	ExpectStatus int      `json:"expect_status,omitempty"`
 	Command      []string `json:"command,omitempty"`
-	Timeout      string   `json:"timeout"`
+	Timeout      string   `json:"timeout,omitempty"`
 	DefinedAt    string   `json:"defined_at"`
 }
 
@@ -188,6 +188,9 @@ func newConfigDoc(s *engine.Subject) configDoc {
 			Name: c.Name, Kind: string(c.Kind), Service: c.Service, Port: c.Port, Path: c.Path,
 			ExpectStatus: c.Expect, Command: c.Command, Timeout: durationString(c.Timeout), DefinedAt: at(c.Pos),
 		})
+	}
+	for _, fc := range s.FuncChecks {
+		doc.Checks = append(doc.Checks, configCheck{Name: fc.Name, Kind: "starlark", DefinedAt: at(fc.Pos)})
 	}
 	for _, seq := range s.Sequences {
 		doc.Sequences = append(doc.Sequences, configSequence{Name: seq.Name, Doc: seq.Doc, DefinedAt: at(seq.Pos)})
@@ -278,6 +281,8 @@ func (d configDoc) writeText(w io.Writer) error {
 			what = fmt.Sprintf("connect %s:%d", c.Service, c.Port)
 		case "exec":
 			what = fmt.Sprintf("exec in %s: %s", c.Service, shellJoin(c.Command))
+		case "starlark":
+			what = "Starlark function at " + c.DefinedAt
 		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\ttimeout %s\n", c.Name, c.Kind, what, c.Timeout)
 	}
@@ -339,12 +344,13 @@ func shellJoin(argv []string) string {
 	return strings.Join(out, " ")
 }
 
+// firstLine returns a doc string's first paragraph on one line.
 func firstLine(s string) string {
 	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
+	if i := strings.Index(s, "\n\n"); i >= 0 {
+		s = s[:i]
 	}
-	return s
+	return strings.Join(strings.Fields(s), " ")
 }
 
 func orNone(s string) string {

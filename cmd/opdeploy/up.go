@@ -13,7 +13,7 @@ type upCmd struct {
 	progressFlag
 	Services      []string      `arg:"" optional:"" name:"service" help:"Only these services (and their dependencies)."`
 	NoWait        bool          `help:"Return once containers are started, without waiting for them to be healthy."`
-	Timeout       time.Duration `default:"5m" help:"How long to wait for every service to be ready (0: no limit)."`
+	Timeout       time.Duration `default:"5m" help:"How long to wait for every service to be ready and every check to pass (0: no limit)."`
 	ForceRecreate bool          `help:"Recreate containers even if their configuration and image are unchanged."`
 	NoRecreate    bool          `help:"Never recreate existing containers, even if their configuration changed."`
 	RemoveOrphans bool          `help:"Remove containers of services that are no longer in the project."`
@@ -45,7 +45,7 @@ func (c *upCmd) Run(ctx context.Context, out *output) error {
 	} else {
 		opts.Progress = newRenderer(out.stderr, c.Progress)
 	}
-	if err := s.Target.Up(ctx, opts); err != nil {
+	if err := s.Up(ctx, opts); err != nil {
 		return interrupted(ctx, err, "up")
 	}
 	if !c.DryRun {

@@ -17,7 +17,7 @@ func (c *validateCmd) Run(ctx context.Context, out *output) error {
 	desc := s.Target.Describe()
 	fmt.Fprintf(out.stdout, "%s: subject %q is valid: %s project %q, %s, %s, %s\n",
 		relPath(s.File), s.Name, desc.Kind, desc.Project,
-		plural(len(desc.Services), "service"), plural(len(s.Checks), "check"), plural(len(s.Sequences), "sequence"))
+		plural(len(desc.Services), "service"), plural(len(s.Checks)+len(s.FuncChecks), "check"), plural(len(s.Sequences), "sequence"))
 	return nil
 }
 

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/opdeploy/opdeploy/engine"
+	"github.com/opdeploy/opdeploy/starlark"
+)
+
+type runCmd struct {
+	subjectArgs
+	Sequence string        `arg:"" optional:"" help:"The sequence to run; without it, the subject's sequences are listed."`
+	Timeout  time.Duration `default:"10m" help:"Stop the sequence if it has not finished after this long (0: no limit)."`
+	Progress string        `enum:"auto,plain,json" default:"auto" help:"Step output: plain lines or json (one object per line)."`
+}
+
+func (c *runCmd) Run(ctx context.Context, out *output) error {
+	s, err := c.load(ctx)
+	if err != nil {
+		return err
+	}
+	if c.Sequence == "" {
+		tw := tabwriter.NewWriter(out.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintf(tw, "sequences of subject %s:\n", s.Name)
+		for _, seq := range s.Sequences {
+			fmt.Fprintf(tw, "  %s\t%s\n", seq.Name, firstLine(seq.Doc))
+		}
+		return tw.Flush()
+	}
+	steps := newStepPrinter(out.stderr, c.Progress)
+	start := time.Now()
+	if c.Progress != "json" {
+		fmt.Fprintf(out.stderr, "run %s on subject %s (project %s)\n", c.Sequence, s.Name, s.Target.Project())
+	}
+	err = s.Run(ctx, c.Sequence, engine.RunOptions{Timeout: c.Timeout, Steps: steps.event})
+	if err != nil {
+		var se *engine.SequenceError
+		if !errors.As(err, &se) {
+			return err
+		}
+		reportSequenceError(out.stderr, se)
+		code := exitError
+		if ctx.Err() != nil {
+			code = 130
+		}
+		return &codeError{code: code}
+	}
+	if c.Progress != "json" {
+		fmt.Fprintf(out.stderr, "%s: sequence %s passed in %.2fs\n", s.Name, c.Sequence, time.Since(start).Seconds())
+	}
+	return nil
+}
+
+// reportSequenceError says where a sequence failed: the message at its
+// position, the Starlark backtrace, the step in flight, and the last log
+// lines of the service that step acted on.
+func reportSequenceError(w io.Writer, se *engine.SequenceError) {
+	fmt.Fprintf(w, "opdeploy: sequence %q failed", se.Sequence)
+	if se.Step != "" {
+		fmt.Fprintf(w, " in step %s %s (%s)", se.Step, se.StepArgs, relativize(se.StepPos.String()))
+	}
+	fmt.Fprintln(w)
+	var serr *starlark.Error
+	if errors.As(se.Err, &serr) {
+		fmt.Fprintln(w, relativize(serr.Error()))
+		if bt := serr.Backtrace(); bt != "" {
+			fmt.Fprint(w, relativize(bt))
+		}
+	} else {
+		fmt.Fprintln(w, relativize(se.Err.Error()))
+	}
+	if len(se.LogTail) > 0 {
+		fmt.Fprintf(w, "last log lines of %s:\n", se.Service)
+		for _, l := range se.LogTail {
+			fmt.Fprintf(w, "  %s\n", l)
+		}
+	}
+}
+
+// stepPrinter renders sequence steps: a line when a step starts and one
+// when it ends, with the time since the run began and the step's duration.
+type stepPrinter struct {
+	mu    sync.Mutex
+	w     io.Writer
+	json  bool
+	start time.Time
+}
+
+func newStepPrinter(w io.Writer, mode string) *stepPrinter {
+	return &stepPrinter{w: w, json: mode == "json", start: time.Now()}
+}
+
+// stepJSON is the --progress json schema of run (docs/cli.md).
+type stepJSON struct {
+	Time       string `json:"time"`
+	Event      string `json:"event"` // start, end, log
+	Step       string `json:"step,omitempty"`
+	Args       string `json:"args,omitempty"`
+	Pos        string `json:"pos,omitempty"`
+	DurationMS *int64 `json:"duration_ms,omitempty"`
+	Error      string `json:"error,omitempty"`
+	Message    string `json:"message,omitempty"`
+}
+
+func (p *stepPrinter) event(e engine.StepEvent) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pos := ""
+	if e.Pos.File != "" {
+		pos = relativize(e.Pos.String())
+	}
+	if p.json {
+		j := stepJSON{Time: e.Time.UTC().Format(time.RFC3339Nano), Event: e.Kind, Step: e.Step, Args: e.Args, Pos: pos, Message: e.Message}
+		if e.Kind == "end" {
+			ms := e.Duration.Milliseconds()
+			j.DurationMS = &ms
+		}
+		if e.Err != nil {
+			j.Error = relativize(e.Err.Error())
+		}
+		b, _ := json.Marshal(j)
+		fmt.Fprintf(p.w, "%s\n", b)
+		return
+	}
+	at := e.Time.Sub(p.start).Seconds()
+	switch e.Kind {
+	case "start":
+		fmt.Fprintf(p.w, "%7.2fs ▶ %s %s  (%s)\n", at, e.Step, e.Args, pos)
+	case "end":
+		mark, tail := "✔", ""
+		if e.Err != nil {
+			mark, tail = "✘", ": "+relativize(e.Err.Error())
+		}
+		fmt.Fprintf(p.w, "%7.2fs %s %s %s  %.2fs%s\n", at, mark, e.Step, e.Args, e.Duration.Seconds(), tail)
+	case "log":
+		fmt.Fprintf(p.w, "%7.2fs   %s\n", at, e.Message)
+	}
+}
