@@ -310,8 +310,10 @@ func (r *runner) waitHealthy(t *gostarlark.Thread, b *gostarlark.Builtin, args g
 	if err := gostarlark.UnpackArgs(b.Name(), args, kwargs, "services", &services, "timeout?", &timeout); err != nil {
 		return nil, err
 	}
-	return r.step(t, "wait_healthy", strings.Join(services, " "), first(services), time.Duration(timeout), func(ctx context.Context) (gostarlark.Value, error) {
-		return nil, r.op.WaitHealthy(ctx, services, 0)
+	// The target applies the timeout itself, so its failure explains which
+	// container is not ready and why.
+	return r.step(t, "wait_healthy", strings.Join(services, " "), first(services), 0, func(ctx context.Context) (gostarlark.Value, error) {
+		return nil, r.op.WaitHealthy(ctx, services, time.Duration(timeout))
 	})
 }
 
@@ -360,6 +362,9 @@ func (r *runner) waitUntil(t *gostarlark.Thread, b *gostarlark.Builtin, args gos
 }
 
 func waitUntilErr(ctx context.Context, last error) error {
+	if last == nil {
+		return context.Cause(ctx)
+	}
 	return fmt.Errorf("%v; last attempt: %v", context.Cause(ctx), last)
 }
 

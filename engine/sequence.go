@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -154,8 +155,8 @@ func (r *runner) step(t *gostarlark.Thread, name, args, service string, timeout 
 		defer cancel()
 	}
 	v, err := fn(ctx)
-	if err != nil && ctx.Err() != nil {
-		err = context.Cause(ctx)
+	if err != nil && ctx.Err() != nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) {
+		err = context.Cause(ctx) // "not done within 30s" rather than "context deadline exceeded"
 	}
 	if r.quiet == 0 {
 		r.emit(StepEvent{Time: time.Now(), Kind: "end", Step: name, Args: args, Pos: pos, Duration: time.Since(start), Err: err})

@@ -3,6 +3,7 @@ package starlark
 import (
 	"fmt"
 	"regexp"
+	"strings"
 
 	"go.starlark.net/starlark"
 )
@@ -39,7 +40,7 @@ func sequenceBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark
 	}
 	if doc == "" {
 		if f, ok := fn.(*starlark.Function); ok {
-			doc = f.Doc()
+			doc = cleanDoc(f.Doc())
 		}
 	}
 	st.sequences = append(st.sequences, &Sequence{Name: name, Doc: doc, Pos: callerPos(thread), Fn: fn})
@@ -86,4 +87,26 @@ func isStarParam(f *starlark.Function, i int) bool {
 		star++
 	}
 	return i >= f.NumParams()-star
+}
+
+// cleanDoc removes the indentation a docstring's continuation lines carry
+// from the source, as Python's inspect.cleandoc does.
+func cleanDoc(doc string) string {
+	lines := strings.Split(strings.TrimSpace(doc), "\n")
+	indent := -1
+	for _, l := range lines[1:] {
+		if strings.TrimSpace(l) == "" {
+			continue
+		}
+		n := len(l) - len(strings.TrimLeft(l, " \t"))
+		if indent < 0 || n < indent {
+			indent = n
+		}
+	}
+	for i := 1; i < len(lines) && indent > 0; i++ {
+		if len(lines[i]) >= indent {
+			lines[i] = lines[i][indent:]
+		}
+	}
+	return strings.Join(lines, "\n")
 }

@@ -38,8 +38,21 @@ func TestScripts(t *testing.T) {
 			return copyTree(examples, filepath.Join(env.WorkDir, "examples"))
 		},
 		Condition: func(cond string) (bool, error) {
-			if cond == "docker" {
+			switch cond {
+			case "docker":
 				return dockerCondition()
+			case "etcd":
+				// Debian's etcd-server and etcd-client, which scripts/setup
+				// installs; in CI their absence is a failure.
+				for _, bin := range []string{"/usr/bin/etcd", "/usr/bin/etcdctl"} {
+					if _, err := os.Stat(bin); err != nil {
+						if os.Getenv("CI") == "true" {
+							return false, fmt.Errorf("etcd: %v (scripts/setup installs etcd-server and etcd-client)", err)
+						}
+						return false, nil
+					}
+				}
+				return true, nil
 			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
