@@ -339,20 +339,25 @@ func (x *executor) run(ctx context.Context, p *plan, services []types.ServiceCon
 	// Images come first: on our machines a pull is what fails, and then
 	// nothing else has been touched. Networks, volumes and orphan removals
 	// are independent of one another; containers need all of them.
-	g, gctx := errgroup.WithContext(ctx)
-	for _, op := range p.Images {
-		g.Go(func() error {
+	// Every image is tried, so that one failure does not hide the others:
+	// a subject whose images cannot be pulled hears of all of them at once.
+	imageErrs := make([]error, len(p.Images))
+	var wg sync.WaitGroup
+	for i, op := range p.Images {
+		wg.Go(func() {
 			users := strings.Split(strings.TrimPrefix(op.Reason, "for "), ", ")
 			if op.Kind == opBuildImage {
-				return buildImage(gctx, x.cli, op.Name, project.Services[users[0]], x.progress)
+				imageErrs[i] = buildImage(ctx, x.cli, op.Name, project.Services[users[0]], x.progress)
+			} else {
+				imageErrs[i] = pullImage(ctx, x.cli, op.Name, users, x.progress)
 			}
-			return pullImage(gctx, x.cli, op.Name, users, x.progress)
 		})
 	}
-	if err := g.Wait(); err != nil {
+	wg.Wait()
+	if err := joinImageErrors(imageErrs); err != nil {
 		return err
 	}
-	g, gctx = errgroup.WithContext(ctx)
+	g, gctx := errgroup.WithContext(ctx)
 	for _, op := range p.Resources {
 		g.Go(func() error { return x.createResource(gctx, op) })
 	}
@@ -983,4 +988,22 @@ func isAnonymousVolumeName(name string) bool {
 		}
 	}
 	return true
+}
+
+// joinImageErrors reports every image that could not be had, one per line.
+func joinImageErrors(errs []error) error {
+	var lines []string
+	for _, err := range errs {
+		if err != nil {
+			lines = append(lines, err.Error())
+		}
+	}
+	sort.Strings(lines)
+	switch len(lines) {
+	case 0:
+		return nil
+	case 1:
+		return errors.New(lines[0])
+	}
+	return fmt.Errorf("%d images could not be had:\n  %s", len(lines), strings.Join(lines, "\n  "))
 }
