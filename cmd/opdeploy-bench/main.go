@@ -35,11 +35,16 @@ import (
 
 const image = "opdeploy-testsvc:bench"
 
+// scenarioFilter holds the letters of the scenarios to run (-only).
+var scenarioFilter string
+
 func main() {
 	runs := flag.Int("runs", 5, "runs per scenario (the median is reported)")
 	services := flag.Int("services", 50, "services in the large project")
 	keep := flag.Bool("keep", false, "keep the work folder")
+	only := flag.String("only", "abcdef", "scenarios to run, by letter")
 	flag.Parse()
+	scenarioFilter = *only
 	if err := run(*runs, *services, *keep); err != nil {
 		fmt.Fprintln(os.Stderr, "opdeploy-bench:", err)
 		os.Exit(1)
@@ -123,7 +128,14 @@ func (b *bench) prepare() error {
 		"large/compose.yaml":   large.String(),
 		"large/subject.star":   `subject(name = "benchlarge", target = local_deployment(compose = "compose.yaml"))` + "\n",
 		"cluster/compose.yaml": cluster,
-		"cluster/subject.star": `subject(name = "benchcluster", target = local_deployment(compose = "compose.yaml"))` + "\n",
+		"cluster/subject.star": `subject(name = "benchcluster", target = local_deployment(compose = "compose.yaml"))
+
+def roll(ctx):
+    for node in ["node0", "node1", "node2"]:
+        ctx.restart(node)   # waits until the node is healthy again
+
+sequence("roll", roll)
+`,
 	}
 	for name, content := range files {
 		path := filepath.Join(b.dir, name)
@@ -165,6 +177,9 @@ func (b *bench) buildImage() error {
 // measure runs setup (untimed), then the timed step, then teardown
 // (untimed), runs times.
 func (b *bench) measure(scenario, tool string, setup, step, teardown func() error) {
+	if !strings.Contains(scenarioFilter, scenario[1:2]) {
+		return
+	}
 	r := row{scenario: scenario, tool: tool}
 	for i := 0; i < b.runs; i++ {
 		if setup != nil {
@@ -268,6 +283,35 @@ func (b *bench) scenarios() {
 	}, func() error { return b.floorDown("benchfloorc") })
 
 	b.measure(cluster, "opdeploy up", nil, b.opdeploy("cluster", "up", "subject.star"), b.opdeploy("cluster", "down", "subject.star"))
+
+	// (f) restart the 3 nodes one at a time, each healthy before the next.
+	roll := "(f) rolling restart, 3 nodes"
+	clusterUp := b.opdeploy("cluster", "up", "subject.star")
+	clusterDown := b.opdeploy("cluster", "down", "subject.star")
+	_ = clusterUp()
+	b.measure(roll, "opdeploy run roll", nil, b.opdeploy("cluster", "run", "subject.star", "roll"), nil)
+	_ = clusterDown()
+	if b.compose != nil {
+		name := filepath.Base(b.compose[0])
+		cUp := b.composeCmd("cluster", "benchclusterc", "up", "-d")
+		_ = cUp()
+		_ = b.pollHealthy("benchclusterc", 3)
+		b.measure(roll, name+" restart + poll health", nil, func() error {
+			for i := 0; i < 3; i++ {
+				if err := b.composeCmd("cluster", "benchclusterc", "restart", fmt.Sprintf("node%d", i))(); err != nil {
+					return err
+				}
+				// restart returns once the container runs again (health reset
+				// to starting); wait for health as `up --wait` would, polling
+				// every 100 ms.
+				if err := b.pollHealthy("benchclusterc", 3); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, nil)
+		_ = b.composeCmd("cluster", "benchclusterc", "down")()
+	}
 }
 
 // floorUp creates a network and n containers and starts them, all in

@@ -25,7 +25,9 @@ type containerState struct {
 	Health    target.Health
 	ExitCode  int
 	Starts    int // start events seen since the monitor began
-	Seq       int // bumped by every change, so a correction can tell it is stale
+	Seq       int       // bumped by every change, so a correction can tell it is stale
+	EventAt   time.Time // when the engine emitted the last event applied
+	SeenAt    time.Time // when the monitor applied it
 	StartedAt time.Time
 	Labels    map[string]string
 }
@@ -159,6 +161,7 @@ func (m *monitor) apply(msg events.Message) {
 		m.containers[id] = st
 	}
 	st.Seq++
+	st.EventAt, st.SeenAt = time.Unix(0, msg.TimeNano), time.Now()
 	switch {
 	case action == "start":
 		st.State = target.StateRunning
