@@ -24,7 +24,7 @@ type containerState struct {
 	State     target.State
 	Health    target.Health
 	ExitCode  int
-	Starts    int // start events seen since the monitor began
+	Starts    int       // start events seen since the monitor began
 	Seq       int       // bumped by every change, so a correction can tell it is stale
 	EventAt   time.Time // when the engine emitted the last event applied
 	SeenAt    time.Time // when the monitor applied it
