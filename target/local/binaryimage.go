@@ -8,7 +8,6 @@ import (
 	"debug/elf"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -19,7 +18,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/moby/moby/api/types/jsonstream"
 	"github.com/moby/moby/client"
 
 	"github.com/opdeploy/opdeploy/target"
@@ -266,19 +264,7 @@ func importRootfs(ctx context.Context, cli *client.Client, img target.BinaryImag
 		return err
 	}
 	defer res.Close()
-	dec := json.NewDecoder(res)
-	for {
-		var msg jsonstream.Message
-		if err := dec.Decode(&msg); err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return err
-		}
-		if msg.Error != nil {
-			return errors.New(msg.Error.Message)
-		}
-	}
+	return readBuildStream(res, func(string) {})
 }
 
 func writeRootfs(w io.Writer, files []rootfsFile) error {

@@ -114,6 +114,9 @@ func buildImage(ctx context.Context, cli *client.Client, ref string, s types.Ser
 	return nil
 }
 
+// readBuildStream reads the engine's stream of JSON messages (build,
+// import), passing each output line to line and returning the first error
+// the stream reports.
 func readBuildStream(r io.Reader, line func(string)) error {
 	dec := json.NewDecoder(r)
 	for {
