@@ -37,6 +37,41 @@ func (d *Deployment) Restart(ctx context.Context, opts target.RestartOptions) er
 	if err != nil {
 		return err
 	}
+	// The named services first; then, round by round, the services that
+	// declare depends_on with restart: true on one just restarted, as
+	// compose does, each round once the previous one is ready.
+	done := map[string]bool{}
+	for round := services; len(round) > 0; round = d.restartDependents(round, done) {
+		for _, s := range round {
+			done[s.Name] = true
+		}
+		if err := d.restartRound(ctx, cli, mon, progress, round, opts); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// restartDependents lists the services not restarted yet that depend on
+// one of round with restart: true.
+func (d *Deployment) restartDependents(round []types.ServiceConfig, done map[string]bool) []types.ServiceConfig {
+	var next []types.ServiceConfig
+	for _, name := range d.project.ServiceNames() {
+		s := d.project.Services[name]
+		if done[name] {
+			continue
+		}
+		for _, r := range round {
+			if dep, ok := s.DependsOn[r.Name]; ok && dep.Restart {
+				next = append(next, s)
+				break
+			}
+		}
+	}
+	return next
+}
+
+func (d *Deployment) restartRound(ctx context.Context, cli *client.Client, mon *monitor, progress target.Progress, services []types.ServiceConfig, opts target.RestartOptions) error {
 	x := &executor{d: d, cli: cli, mon: mon, progress: progress, current: map[string][]string{}, fresh: map[string]int{}}
 	snap, _ := mon.snapshot()
 	for _, s := range services {
