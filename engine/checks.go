@@ -154,8 +154,14 @@ func probe(ctx context.Context, op target.Operator, c target.CheckSpec) (string,
 	return "", fmt.Errorf("unknown check kind %q", c.Kind)
 }
 
-// checkClient never uses a proxy: checks talk to this machine's containers.
-var checkClient = &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
+// checkClient never uses a proxy (checks talk to this machine's
+// containers) and never follows redirects: a check compares the status the
+// container returned, and a Location may name a host only the project
+// network resolves.
+var checkClient = &http.Client{
+	Transport:     &http.Transport{Proxy: nil, DisableKeepAlives: true},
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+}
 
 func timeoutErr(ctx context.Context, c target.CheckSpec, err error) error {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {

@@ -210,7 +210,7 @@ func (r *runner) up(t *gostarlark.Thread, b *gostarlark.Builtin, args gostarlark
 		return nil, err
 	}
 	return r.step(t, "up", strings.Join(services, " "), first(services), 0, func(ctx context.Context) (gostarlark.Value, error) {
-		return nil, r.subject.Target.Up(ctx, target.UpOptions{Services: services, Timeout: time.Duration(timeout)})
+		return nil, r.subject.Up(ctx, target.UpOptions{Services: services, Timeout: time.Duration(timeout)})
 	})
 }
 
@@ -335,7 +335,20 @@ func (r *runner) waitUntil(t *gostarlark.Thread, b *gostarlark.Builtin, args gos
 		saved := r.ctx
 		r.ctx = ctx
 		r.quiet++
-		defer func() { r.ctx = saved; r.quiet-- }()
+		// The wait's own timeout must stop Starlark code running in fn too,
+		// not only the steps fn makes.
+		fired := make(chan struct{})
+		stopCancel := context.AfterFunc(ctx, func() { t.Cancel(context.Cause(ctx).Error()); close(fired) })
+		defer func() {
+			if !stopCancel() {
+				<-fired // the cancel ran (or is running): let it finish first
+			}
+			r.ctx = saved
+			r.quiet--
+			if saved.Err() == nil {
+				t.Uncancel() // the run goes on after a wait that timed out
+			}
+		}()
 		for attempt := 1; ; attempt++ {
 			v, err := gostarlark.Call(t, fn, nil, nil)
 			if err == nil && v.Truth() {

@@ -115,7 +115,10 @@ func (r *runner) call(name string, fn gostarlark.Callable) (gostarlark.Value, er
 			r.emit(StepEvent{Time: time.Now(), Kind: "log", Message: msg, Pos: callerPos(t)})
 		},
 	}
-	stop := context.AfterFunc(r.ctx, func() { thread.Cancel(context.Cause(r.ctx).Error()) })
+	// The context is captured now: wait_until swaps r.ctx while it runs,
+	// and the callback must read the one it was registered on.
+	ctx := r.ctx
+	stop := context.AfterFunc(ctx, func() { thread.Cancel(context.Cause(ctx).Error()) })
 	defer stop()
 	return gostarlark.Call(thread, fn, gostarlark.Tuple{r.ctxValue()}, nil)
 }
@@ -161,8 +164,12 @@ func (r *runner) step(t *gostarlark.Thread, name, args, service string, timeout 
 	if r.quiet == 0 {
 		r.emit(StepEvent{Time: time.Now(), Kind: "end", Step: name, Args: args, Pos: pos, Duration: time.Since(start), Err: err})
 	}
-	if err != nil {
+	if err != nil && r.quiet == 0 {
+		// Failures inside wait_until's function are "not yet", not the
+		// failure of the sequence; they are not remembered for its report.
 		r.failedStep, r.failedArgs, r.failedPos, r.failedService = name, args, pos, service
+	}
+	if err != nil {
 		if strings.HasPrefix(err.Error(), name+" ") {
 			return nil, err
 		}

@@ -25,6 +25,8 @@ type Options struct {
 	MaxSteps uint64
 	// FS reads subject sources; nil means the operating system's.
 	FS starlark.FS
+	// Resolver builds targets; nil means the real engines (tests use fakes).
+	Resolver target.Resolver
 }
 
 // Subject is an evaluated subject file: the system under operation.
@@ -56,7 +58,10 @@ func Load(ctx context.Context, path string, opts Options) (*Subject, error) {
 		Project:  opts.Project,
 		MaxSteps: opts.MaxSteps,
 		FS:       opts.FS,
-		Resolver: Resolver{},
+		Resolver: opts.Resolver,
+	}
+	if cfg.Resolver == nil {
+		cfg.Resolver = Resolver{}
 	}
 	s, err := starlark.Eval(ctx, cfg)
 	if err != nil {

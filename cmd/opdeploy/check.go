@@ -55,6 +55,9 @@ func (c *checkCmd) Run(ctx context.Context, out *output) error {
 		}
 		tw.Flush()
 	}
+	if ctx.Err() != nil {
+		return &codeError{code: 130, err: fmt.Errorf("check interrupted")}
+	}
 	if !allOK {
 		return &codeError{code: exitUnready}
 	}

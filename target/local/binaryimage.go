@@ -55,9 +55,12 @@ func assembleRootfs(img target.BinaryImage) ([]rootfsFile, error) {
 		return nil
 	}
 	searchDirs := librarySearchDirs()
-	var visit func(hostPath string) error
+	// visit resolves hostPath's needs. inherited are the RPATH folders of
+	// the objects that loaded it: glibc searches a loader's DT_RPATH for its
+	// dependencies' dependencies too.
+	var visit func(hostPath string, inherited []string) error
 	seen := map[string]bool{}
-	visit = func(hostPath string) error {
+	visit = func(hostPath string, inherited []string) error {
 		if seen[hostPath] {
 			return nil
 		}
@@ -80,13 +83,31 @@ func assembleRootfs(img target.BinaryImage) ([]rootfsFile, error) {
 			}
 		}
 		needed, _ := f.ImportedLibraries()
-		var own []string
-		for _, tag := range []elf.DynTag{elf.DT_RUNPATH, elf.DT_RPATH} {
-			if paths, _ := f.DynString(tag); len(paths) > 0 {
-				for _, p := range strings.Split(strings.Join(paths, ":"), ":") {
-					own = append(own, strings.ReplaceAll(p, "$ORIGIN", filepath.Dir(hostPath)))
+		// $ORIGIN is the folder of the object itself, symbolic links resolved.
+		origin := filepath.Dir(hostPath)
+		if real, err := filepath.EvalSymlinks(hostPath); err == nil {
+			origin = filepath.Dir(real)
+		}
+		expand := func(paths []string) []string {
+			var out []string
+			for _, p := range strings.Split(strings.Join(paths, ":"), ":") {
+				if p != "" {
+					out = append(out, strings.NewReplacer("${ORIGIN}", origin, "$ORIGIN", origin).Replace(p))
 				}
 			}
+			return out
+		}
+		runpath, _ := f.DynString(elf.DT_RUNPATH)
+		rpath, _ := f.DynString(elf.DT_RPATH)
+		var own []string
+		if len(runpath) > 0 { // RUNPATH replaces RPATH, and is not inherited
+			own = expand(runpath)
+		} else {
+			own = append(expand(rpath), inherited...)
+		}
+		passOn := inherited
+		if len(runpath) == 0 {
+			passOn = own
 		}
 		for _, soname := range needed {
 			found := ""
@@ -103,7 +124,7 @@ func assembleRootfs(img target.BinaryImage) ([]rootfsFile, error) {
 			if err := add(found, found); err != nil {
 				return err
 			}
-			if err := visit(found); err != nil {
+			if err := visit(found, passOn); err != nil {
 				return err
 			}
 		}
@@ -123,7 +144,7 @@ func assembleRootfs(img target.BinaryImage) ([]rootfsFile, error) {
 		if err := add(hostPath, hostPath); err != nil {
 			return nil, fmt.Errorf("binary %s: %w", bin, err)
 		}
-		if err := visit(hostPath); err != nil {
+		if err := visit(hostPath, nil); err != nil {
 			return nil, err
 		}
 	}
@@ -174,10 +195,30 @@ func librarySearchDirs() []string {
 	return append(dirs, "/lib64", "/usr/lib64", "/lib", "/usr/lib")
 }
 
+// libraryDirs lists, for LD_LIBRARY_PATH, the folders of the image's
+// shared libraries. The image has no /etc/ld.so.cache, which is how the
+// loader learns /etc/ld.so.conf's folders, so libraries found through it
+// (or an RPATH) would otherwise not be found in the container.
+func libraryDirs(files []rootfsFile) string {
+	seen := map[string]bool{}
+	var dirs []string
+	for _, f := range files {
+		base := path.Base(f.Path)
+		if !strings.Contains(base, ".so") || strings.HasPrefix(base, "ld-linux") {
+			continue
+		}
+		if dir := path.Dir(f.Path); !seen[dir] {
+			seen[dir] = true
+			dirs = append(dirs, dir)
+		}
+	}
+	return strings.Join(dirs, ":")
+}
+
 // rootfsHash is the content hash of everything that makes the image.
 func rootfsHash(img target.BinaryImage, files []rootfsFile) (string, error) {
 	h := sha256.New()
-	fmt.Fprintf(h, "tag %s\nentrypoint %q\n", img.Tag, entrypointOf(img, files))
+	fmt.Fprintf(h, "tag %s\nentrypoint %q\nlibrary path %s\n", img.Tag, entrypointOf(img, files), libraryDirs(files))
 	for _, f := range files {
 		data, err := os.ReadFile(f.Src)
 		if err != nil {
@@ -257,9 +298,11 @@ func importRootfs(ctx context.Context, cli *client.Client, img target.BinaryImag
 	go func() { pw.CloseWithError(writeRootfs(pw, files)) }()
 	defer pr.Close()
 	ep, _ := json.Marshal(entrypointOf(img, files))
-	res, err := cli.ImageImport(ctx, client.ImageImportSource{Source: pr, SourceName: "-"}, img.Tag, client.ImageImportOptions{
-		Changes: []string{"ENTRYPOINT " + string(ep), "LABEL " + labelBinaryImageHash + "=" + hash},
-	})
+	changes := []string{"ENTRYPOINT " + string(ep), "LABEL " + labelBinaryImageHash + "=" + hash}
+	if dirs := libraryDirs(files); dirs != "" {
+		changes = append(changes, "ENV LD_LIBRARY_PATH="+dirs)
+	}
+	res, err := cli.ImageImport(ctx, client.ImageImportSource{Source: pr, SourceName: "-"}, img.Tag, client.ImageImportOptions{Changes: changes})
 	if err != nil {
 		return err
 	}

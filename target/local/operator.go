@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"net"
 	"strconv"
 	"time"
@@ -73,7 +74,7 @@ func (d *Deployment) each(ctx context.Context, service string, fn func(ctx conte
 func (d *Deployment) Stop(ctx context.Context, service string, timeout time.Duration) error {
 	var t *int
 	if timeout > 0 {
-		secs := int(timeout.Seconds())
+		secs := int(math.Ceil(timeout.Seconds())) // the engine takes whole seconds; never round a grace period down to none
 		t = &secs
 	}
 	return d.each(ctx, service, func(ctx context.Context, cli *client.Client, c containerState) error {
@@ -262,8 +263,11 @@ func (d *Deployment) Endpoint(ctx context.Context, service string, port int) (st
 		}
 		for _, b := range bindings {
 			host := "127.0.0.1"
-			if b.HostIP.IsValid() && !b.HostIP.IsUnspecified() {
+			switch {
+			case b.HostIP.IsValid() && !b.HostIP.IsUnspecified():
 				host = b.HostIP.String()
+			case b.HostIP.IsValid() && b.HostIP.Is6():
+				host = "::1" // published on every IPv6 address
 			}
 			if b.HostPort != "" {
 				return net.JoinHostPort(host, b.HostPort), nil
@@ -271,8 +275,13 @@ func (d *Deployment) Endpoint(ctx context.Context, service string, port int) (st
 		}
 	}
 	for _, key := range networkOrder(d.project.Services[service]) {
-		if ep, ok := ns.Networks[d.project.Networks[key].Name]; ok && ep.IPAddress.IsValid() {
-			return net.JoinHostPort(ep.IPAddress.String(), strconv.Itoa(port)), nil
+		if ep, ok := ns.Networks[d.project.Networks[key].Name]; ok {
+			switch {
+			case ep.IPAddress.IsValid():
+				return net.JoinHostPort(ep.IPAddress.String(), strconv.Itoa(port)), nil
+			case ep.GlobalIPv6Address.IsValid():
+				return net.JoinHostPort(ep.GlobalIPv6Address.String(), strconv.Itoa(port)), nil
+			}
 		}
 	}
 	return "", fmt.Errorf("service %q: port %d is not published and the container has no address on a project network", service, port)
