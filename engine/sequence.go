@@ -143,10 +143,24 @@ func callerPos(t *gostarlark.Thread) target.Pos {
 	return target.Pos{}
 }
 
+// sequencePos is the position in the sequence function itself (the
+// outermost Starlark frame) that led to the running builtin: the line of the
+// sequence an operator reads, even when the step is made by a helper. The
+// failure report's backtrace has the inner frames.
+func sequencePos(t *gostarlark.Thread) target.Pos {
+	for i := t.CallStackDepth() - 1; i >= 0; i-- {
+		fr := t.CallFrame(i)
+		if fr.Pos.Filename() != "<builtin>" && fr.Pos.IsValid() {
+			return target.Pos{File: fr.Pos.Filename(), Line: int(fr.Pos.Line), Col: int(fr.Pos.Col)}
+		}
+	}
+	return target.Pos{}
+}
+
 // step runs one ctx action: reported with its start and duration, bounded
 // by its own timeout (when positive) and the run's.
 func (r *runner) step(t *gostarlark.Thread, name, args, service string, timeout time.Duration, fn func(ctx context.Context) (gostarlark.Value, error)) (gostarlark.Value, error) {
-	pos := callerPos(t)
+	pos := sequencePos(t)
 	start := time.Now()
 	if r.quiet == 0 {
 		r.emit(StepEvent{Time: start, Kind: "start", Step: name, Args: args, Pos: pos})
