@@ -75,6 +75,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		kong.Writers(stdout, stderr),
 		kong.Exit(func(code int) { panic(kongExit(code)) }),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+		kong.Help(helpPrinter),
 		kong.BindTo(ctx, (*context.Context)(nil)),
 		kong.Bind(&output{stdout: stdout, stderr: stderr}),
 		kong.Vars(defaultVars),
