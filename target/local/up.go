@@ -319,10 +319,11 @@ type executor struct {
 	timeout  time.Duration
 	deadline time.Time
 
-	mu      sync.Mutex
-	names   map[string]string   // container ID -> name, for the ones this run made
-	current map[string][]string // service -> IDs of its containers after this run
-	fresh   map[string]int      // containers started by this run -> their start count before
+	mu        sync.Mutex
+	recreated map[string]bool     // services with a container recreated by this run
+	names     map[string]string   // container ID -> name, for the ones this run made
+	current   map[string][]string // service -> IDs of its containers after this run
+	fresh     map[string]int      // containers started by this run -> their start count before
 
 	started map[string]chan struct{}
 	sem     chan struct{}
@@ -477,6 +478,7 @@ func (x *executor) runService(ctx context.Context, s types.ServiceConfig, ops []
 				id, err = x.createContainer(gctx, s, op.Number, imageID, nil)
 			case opRecreate:
 				id, err = x.recreateContainer(gctx, s, op, imageID)
+				x.markRecreated(s.Name, err)
 			case opRecreateIfImage:
 				if imageID == op.ImageID {
 					id = op.ContainerID
@@ -490,6 +492,7 @@ func (x *executor) runService(ctx context.Context, s types.ServiceConfig, ops []
 				}
 				op.Reason = "image changed"
 				id, err = x.recreateContainer(gctx, s, op, imageID)
+				x.markRecreated(s.Name, err)
 			case opStartContainer:
 				id = op.ContainerID
 			case opRemoveContainer:
@@ -508,6 +511,9 @@ func (x *executor) runService(ctx context.Context, s types.ServiceConfig, ops []
 		return err
 	}
 	if err := x.waitDependencies(ctx, s); err != nil {
+		return err
+	}
+	if err := x.restartForRecreatedDependency(ctx, s); err != nil {
 		return err
 	}
 	// Each container counts as (re)started only once a start event newer
@@ -548,6 +554,60 @@ func (x *executor) runService(ctx context.Context, s types.ServiceConfig, ops []
 	x.current[s.Name] = append(x.current[s.Name], toStart...)
 	x.mu.Unlock()
 	return err
+}
+
+func (x *executor) markRecreated(service string, err error) {
+	if err != nil {
+		return
+	}
+	x.mu.Lock()
+	if x.recreated == nil {
+		x.recreated = map[string]bool{}
+	}
+	x.recreated[service] = true
+	x.mu.Unlock()
+}
+
+// restartForRecreatedDependency restarts s's containers that this run left
+// alone when a dependency it declares with restart: true was recreated, as
+// compose does: the dependent may hold connections to the old container.
+func (x *executor) restartForRecreatedDependency(ctx context.Context, s types.ServiceConfig) error {
+	var because []string
+	x.mu.Lock()
+	for dep, cfg := range s.DependsOn {
+		if cfg.Restart && x.recreated[dep] {
+			because = append(because, dep)
+		}
+	}
+	kept := append([]string(nil), x.current[s.Name]...)
+	x.mu.Unlock()
+	if len(because) == 0 || len(kept) == 0 {
+		return nil
+	}
+	sort.Strings(because)
+	snap, _ := x.mon.snapshot()
+	x.mu.Lock()
+	for _, c := range snap {
+		for _, id := range kept {
+			if c.ID == id {
+				x.fresh[id] = c.Starts
+			}
+		}
+	}
+	x.mu.Unlock()
+	g, gctx := errgroup.WithContext(ctx)
+	for _, id := range kept {
+		g.Go(func() error {
+			name := x.containerName(id)
+			x.event("container "+name, s.Name, "restarting", strings.Join(because, ", ")+" was recreated (depends_on restart: true)", false, nil)
+			if _, err := x.cli.ContainerRestart(gctx, id, client.ContainerRestartOptions{}); err != nil {
+				return fmt.Errorf("service %q: restart %s: %w", s.Name, name, err)
+			}
+			x.event("container "+name, s.Name, "restarted", "", true, nil)
+			return nil
+		})
+	}
+	return g.Wait()
 }
 
 func (x *executor) containerName(id string) string {
