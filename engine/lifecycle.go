@@ -45,14 +45,10 @@ func (s *Subject) Up(ctx context.Context, opts target.UpOptions) error {
 			}
 		}
 	})
+	if err != nil && errors.Is(err, context.Canceled) {
+		return context.Cause(ctx) // interrupted: say so, not which check was pending
+	}
 	if err != nil {
-		var interrupted bool
-		if errors.Is(err, context.Canceled) {
-			interrupted = true
-		}
-		if interrupted {
-			return context.Cause(ctx)
-		}
 		return err
 	}
 	for _, c := range s.Checks {

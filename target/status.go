@@ -60,23 +60,3 @@ type DeploymentStatus struct {
 	// deployment is not healthy.
 	AllHealthy bool
 }
-
-// ComputeAllHealthy applies the AllHealthy rule: expected maps each service
-// that should be running to its replica count.
-func ComputeAllHealthy(expected map[string]int, observed []ServiceStatus) bool {
-	if len(expected) == 0 {
-		return false
-	}
-	ready := map[string]int{}
-	for _, s := range observed {
-		if s.Ready() {
-			ready[s.Service]++
-		}
-	}
-	for svc, n := range expected {
-		if ready[svc] < n {
-			return false
-		}
-	}
-	return true
-}

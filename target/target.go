@@ -6,8 +6,6 @@ package target
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 )
 
@@ -28,16 +26,6 @@ type DeploymentTarget interface {
 	Status(ctx context.Context, opts StatusOptions) (*DeploymentStatus, error)
 	Logs(ctx context.Context, opts LogsOptions) error
 	Restart(ctx context.Context, opts RestartOptions) error
-}
-
-// ErrNotImplemented is returned (wrapped) by an operation a target does not
-// implement yet, so that callers can tell "cannot" from "failed".
-var ErrNotImplemented = errors.New("not implemented")
-
-// NotImplemented returns an error that says which operation of which kind
-// of target is missing, wrapping ErrNotImplemented.
-func NotImplemented(kind, op string) error {
-	return fmt.Errorf("%s deployment: %s: %w yet", kind, op, ErrNotImplemented)
 }
 
 // UpOptions controls DeploymentTarget.Up.

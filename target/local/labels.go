@@ -31,10 +31,16 @@ const (
 
 // containerName is the name docker compose gives replica n of a service.
 func containerName(project string, s types.ServiceConfig, n int) string {
-	if s.ContainerName != "" {
-		return s.ContainerName
+	return replicaName(project, s.Name, s.ContainerName, n)
+}
+
+// replicaName is compose's naming rule: a fixed container_name, else
+// <project>-<service>-<n>.
+func replicaName(project, service, fixed string, n int) string {
+	if fixed != "" {
+		return fixed
 	}
-	return fmt.Sprintf("%s-%s-%d", project, s.Name, n)
+	return fmt.Sprintf("%s-%s-%d", project, service, n)
 }
 
 // dependsOnLabel encodes depends_on as compose does ("db:service_healthy:false"),

@@ -47,7 +47,6 @@ type monitor struct {
 	hc         map[string]bool // container ID -> has a healthcheck (from inspect)
 	containers map[string]*containerState
 	changedCh  chan struct{}
-	streamErr  error
 }
 
 // startMonitor subscribes to the project's container events and takes an
@@ -81,13 +80,10 @@ func (m *monitor) run(ctx context.Context, stream client.EventsResult) {
 		case msg := <-stream.Messages:
 			m.apply(msg)
 			backoff = 50 * time.Millisecond
-		case err := <-stream.Err:
+		case <-stream.Err:
 			if ctx.Err() != nil {
 				return
 			}
-			m.mu.Lock()
-			m.streamErr = err
-			m.mu.Unlock()
 			select {
 			case <-ctx.Done():
 				return
@@ -106,9 +102,6 @@ func (m *monitor) run(ctx context.Context, stream client.EventsResult) {
 				case <-time.After(backoff):
 				}
 			}
-			m.mu.Lock()
-			m.streamErr = nil
-			m.mu.Unlock()
 			m.broadcast()
 		}
 	}

@@ -228,16 +228,7 @@ func (d *Deployment) WaitHealthy(ctx context.Context, services []string, timeout
 	if err != nil {
 		return err
 	}
-	x := &executor{d: d, cli: cli, mon: mon, progress: target.NoProgress, current: map[string][]string{}, fresh: map[string]int{}}
-	snap, _ := mon.snapshot()
-	for _, s := range cfgs {
-		for _, c := range snap {
-			if c.Service == s.Name && c.Number >= 1 && c.Number <= s.GetScale() {
-				x.current[s.Name] = append(x.current[s.Name], c.ID)
-			}
-		}
-	}
-	return x.waitReady(ctx, cfgs, timeout)
+	return d.waitExecutor(cli, mon, target.NoProgress, cfgs, false).waitReady(ctx, cfgs, timeout)
 }
 
 // Endpoint finds how this machine reaches a container port: the host port

@@ -236,8 +236,5 @@ func reconcile(project string, networks, volumes []string, services []desiredSer
 }
 
 func containerNameFor(project string, s desiredService, n int) string {
-	if s.ContainerName != "" {
-		return s.ContainerName
-	}
-	return fmt.Sprintf("%s-%s-%d", project, s.Name, n)
+	return replicaName(project, s.Name, s.ContainerName, n)
 }

@@ -72,15 +72,8 @@ func (d *Deployment) restartDependents(round []types.ServiceConfig, done map[str
 }
 
 func (d *Deployment) restartRound(ctx context.Context, cli *client.Client, mon *monitor, progress target.Progress, services []types.ServiceConfig, opts target.RestartOptions) error {
-	x := &executor{d: d, cli: cli, mon: mon, progress: progress, current: map[string][]string{}, fresh: map[string]int{}}
-	snap, _ := mon.snapshot()
+	x := d.waitExecutor(cli, mon, progress, services, true)
 	for _, s := range services {
-		for _, c := range snap {
-			if c.Service == s.Name {
-				x.current[s.Name] = append(x.current[s.Name], c.ID)
-				x.fresh[c.ID] = c.Starts // ready again only after a newer start
-			}
-		}
 		if len(x.current[s.Name]) == 0 {
 			return fmt.Errorf("service %q has no containers in project %q; run up first", s.Name, d.project.Name)
 		}

@@ -610,6 +610,26 @@ func (x *executor) restartForRecreatedDependency(ctx context.Context, s types.Se
 	return g.Wait()
 }
 
+// waitExecutor is an executor for waiting on containers that already exist:
+// every container of services (replicas 1..scale) is adopted as current.
+// With restarting, each counts as ready only after a start newer than now.
+func (d *Deployment) waitExecutor(cli *client.Client, mon *monitor, progress target.Progress, services []types.ServiceConfig, restarting bool) *executor {
+	x := &executor{d: d, cli: cli, mon: mon, progress: progress, current: map[string][]string{}, fresh: map[string]int{}}
+	snap, _ := mon.snapshot()
+	for _, s := range services {
+		for _, c := range snap {
+			if c.Service != s.Name || (!restarting && (c.Number < 1 || c.Number > s.GetScale())) {
+				continue
+			}
+			x.current[s.Name] = append(x.current[s.Name], c.ID)
+			if restarting {
+				x.fresh[c.ID] = c.Starts
+			}
+		}
+	}
+	return x
+}
+
 func (x *executor) containerName(id string) string {
 	x.mu.Lock()
 	name, ok := x.names[id]
