@@ -12,10 +12,10 @@ import (
 	"time"
 
 	gojson "go.starlark.net/lib/json"
-	gotime "go.starlark.net/lib/time"
 	gostarlark "go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
 
+	"github.com/opdeploy/opdeploy/starlark"
 	"github.com/opdeploy/opdeploy/target"
 )
 
@@ -90,26 +90,22 @@ func (r *runner) ctxValue() *ctxValue {
 	return c
 }
 
-// durationArg is a duration given as "30s" or a time.duration.
+// durationArg is a duration given as "30s" or a time.duration; None
+// keeps the default.
 type durationArg time.Duration
 
 func (d *durationArg) Unpack(v gostarlark.Value) error {
-	switch v := v.(type) {
-	case gostarlark.String:
-		parsed, err := time.ParseDuration(string(v))
-		if err != nil {
-			return fmt.Errorf("%q is not a duration (examples: \"500ms\", \"2s\", \"1m30s\")", string(v))
-		}
-		*d = durationArg(parsed)
-	case gotime.Duration:
-		*d = durationArg(v)
-	case gostarlark.NoneType:
-	default:
-		return fmt.Errorf("got %s, want duration string such as \"30s\"", v.Type())
+	if v == gostarlark.None {
+		return nil
 	}
-	if *d < 0 {
+	parsed, err := starlark.ParseDuration(v)
+	if err != nil {
+		return err
+	}
+	if parsed < 0 {
 		return fmt.Errorf("duration must not be negative")
 	}
+	*d = durationArg(parsed)
 	return nil
 }
 
@@ -121,20 +117,9 @@ func (s *servicesArg) Unpack(v gostarlark.Value) error {
 		*s = []string{str}
 		return nil
 	}
-	iter := gostarlark.Iterate(v)
-	if iter == nil {
-		return fmt.Errorf("got %s, want service name or list of names", v.Type())
-	}
-	defer iter.Done()
-	var x gostarlark.Value
-	for iter.Next(&x) {
-		str, ok := gostarlark.AsString(x)
-		if !ok {
-			return fmt.Errorf("got %s in list, want service name", x.Type())
-		}
-		*s = append(*s, str)
-	}
-	return nil
+	list, err := starlark.StringList(v)
+	*s = list
+	return err
 }
 
 func structOf(fields gostarlark.StringDict) *starlarkstruct.Struct {

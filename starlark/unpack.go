@@ -21,25 +21,38 @@ type stringOrList struct {
 
 func (s *stringOrList) Unpack(v starlark.Value) error {
 	s.set = true
-	switch v := v.(type) {
-	case starlark.String:
-		s.values, s.single = []string{string(v)}, true
-		return nil
-	case *starlark.List, starlark.Tuple:
-		s.values = nil
-		iter := starlark.Iterate(v)
-		defer iter.Done()
-		var x starlark.Value
-		for i := 0; iter.Next(&x); i++ {
-			str, ok := starlark.AsString(x)
-			if !ok {
-				return fmt.Errorf("element %d: got %s, want string", i, x.Type())
-			}
-			s.values = append(s.values, str)
-		}
+	if str, ok := v.(starlark.String); ok {
+		s.values, s.single = []string{string(str)}, true
 		return nil
 	}
-	return fmt.Errorf("got %s, want string or list of strings", v.Type())
+	values, err := StringList(v)
+	if err != nil {
+		return err
+	}
+	s.values = values
+	return nil
+}
+
+// StringList reads a list or tuple of strings. Builtins and the sequence
+// ctx share it.
+func StringList(v starlark.Value) ([]string, error) {
+	switch v.(type) {
+	case *starlark.List, starlark.Tuple:
+	default:
+		return nil, fmt.Errorf("got %s, want string or list of strings", v.Type())
+	}
+	var out []string
+	iter := starlark.Iterate(v)
+	defer iter.Done()
+	var x starlark.Value
+	for i := 0; iter.Next(&x); i++ {
+		str, ok := starlark.AsString(x)
+		if !ok {
+			return nil, fmt.Errorf("element %d: got %s, want string", i, x.Type())
+		}
+		out = append(out, str)
+	}
+	return out, nil
 }
 
 // optionalString accepts a string or None.
@@ -83,23 +96,30 @@ func (d *stringDict) Unpack(v starlark.Value) error {
 	return nil
 }
 
+// ParseDuration reads a duration given as "2s", "1m30s" or a time.duration
+// value. Builtins and the sequence ctx share it, so both speak the same way.
+func ParseDuration(v starlark.Value) (gotime.Duration, error) {
+	switch v := v.(type) {
+	case starlark.String:
+		parsed, err := gotime.ParseDuration(string(v))
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a duration (examples: \"500ms\", \"2s\", \"1m30s\")", string(v))
+		}
+		return parsed, nil
+	case time.Duration:
+		return gotime.Duration(v), nil
+	}
+	return 0, fmt.Errorf("got %s, want duration string such as \"2s\"", v.Type())
+}
+
 // duration accepts "2s", "1m30s" or a time.duration value; it must be
 // positive.
 type duration gotime.Duration
 
 func (d *duration) Unpack(v starlark.Value) error {
-	var out gotime.Duration
-	switch v := v.(type) {
-	case starlark.String:
-		parsed, err := gotime.ParseDuration(string(v))
-		if err != nil {
-			return fmt.Errorf("%q is not a duration (examples: \"500ms\", \"2s\", \"1m30s\")", string(v))
-		}
-		out = parsed
-	case time.Duration:
-		out = gotime.Duration(v)
-	default:
-		return fmt.Errorf("got %s, want duration string such as \"2s\"", v.Type())
+	out, err := ParseDuration(v)
+	if err != nil {
+		return err
 	}
 	if out <= 0 {
 		return fmt.Errorf("duration must be positive, got %s", out)
