@@ -17,6 +17,9 @@ type Deployment struct {
 	spec    target.LocalSpec
 	project *types.Project
 	engine  *Engine
+	// warnings are, by service, the keys validation found ignorable; up
+	// reports them.
+	warnings map[string][]string
 }
 
 var _ target.DeploymentTarget = (*Deployment)(nil)
@@ -27,7 +30,11 @@ func Load(ctx context.Context, spec target.LocalSpec) (*Deployment, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Deployment{spec: spec, project: project, engine: DefaultEngine}, nil
+	warnings, err := validateProject(project)
+	if err != nil {
+		return nil, err
+	}
+	return &Deployment{spec: spec, project: project, engine: DefaultEngine, warnings: warnings}, nil
 }
 
 // Compose returns the loaded compose project. Callers must not modify it.

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -197,4 +198,22 @@ func tarContext(dir string, w io.Writer) error {
 		return err
 	}
 	return tw.Close()
+}
+
+// joinImageErrors reports every image that could not be had, one per line.
+func joinImageErrors(errs []error) error {
+	var lines []string
+	for _, err := range errs {
+		if err != nil {
+			lines = append(lines, err.Error())
+		}
+	}
+	sort.Strings(lines)
+	switch len(lines) {
+	case 0:
+		return nil
+	case 1:
+		return errors.New(lines[0])
+	}
+	return fmt.Errorf("%d images could not be had:\n  %s", len(lines), strings.Join(lines, "\n  "))
 }

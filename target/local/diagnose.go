@@ -1,0 +1,77 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+)
+
+// diagnose explains why services are not ready.
+func (x *executor) diagnose(ctx context.Context, services []types.ServiceConfig, cause error, timeout time.Duration) error {
+	snap, _ := x.mon.snapshot()
+	var b strings.Builder
+	if errors.Is(cause, errWaitTimeout) {
+		fmt.Fprintf(&b, "not ready after %s:", timeout)
+	} else {
+		fmt.Fprintf(&b, "%v:", cause)
+	}
+	for _, s := range services {
+		ids := x.ids(s.Name)
+		if ok, _ := readiness(s, ids, x.freshIDs(), snap); ok {
+			continue
+		}
+		for _, id := range ids {
+			fmt.Fprintf(&b, "\n%s", describeContainer(ctx, x.cli, id, 5))
+		}
+	}
+	return errors.New(b.String())
+}
+
+// describeContainer says, for a person, what state a container is in, with
+// its last healthcheck output and last log lines.
+func describeContainer(ctx context.Context, cli *client.Client, id string, logLines int) string {
+	res, err := cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
+	if err != nil {
+		return fmt.Sprintf("  %s: %v", id[:min(12, len(id))], err)
+	}
+	c := res.Container
+	var b strings.Builder
+	name := strings.TrimPrefix(c.Name, "/")
+	st := c.State
+	fmt.Fprintf(&b, "  service %q, container %s: %s", c.Config.Labels[labelService], name, st.Status)
+	if st.Status == container.StateExited {
+		fmt.Fprintf(&b, " (exit code %d)", st.ExitCode)
+	}
+	if st.Health != nil {
+		fmt.Fprintf(&b, ", health %s", st.Health.Status)
+		if n := len(st.Health.Log); n > 0 {
+			last := st.Health.Log[n-1]
+			fmt.Fprintf(&b, "\n    last healthcheck (exit %d): %s", last.ExitCode, oneLine(last.Output))
+		}
+	}
+	if c.RestartCount > 0 {
+		fmt.Fprintf(&b, ", restarted %d times", c.RestartCount)
+	}
+	if lines := tailLogs(ctx, cli, id, logLines); len(lines) > 0 {
+		fmt.Fprintf(&b, "\n    last log lines:")
+		for _, l := range lines {
+			fmt.Fprintf(&b, "\n      %s", l)
+		}
+	}
+	return b.String()
+}
+
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	s = strings.ReplaceAll(s, "\n", " | ")
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return s
+}

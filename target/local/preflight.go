@@ -1,0 +1,31 @@
+package local
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/opdeploy/opdeploy/target"
+)
+
+// preflight reports what evaluation found ignorable and rejects what the
+// engine's API version cannot do, before anything changes. Everything that
+// needs no engine was checked when the project was loaded (validate.go).
+func (d *Deployment) preflight(services []types.ServiceConfig, apiVersion string, progress target.Progress) error {
+	warn := func(s types.ServiceConfig, text string) {
+		progress.Event(target.ProgressEvent{Time: time.Now(), Resource: "service " + s.Name, Service: s.Name, Action: "warning", Detail: text})
+	}
+	for _, s := range services {
+		for _, w := range d.warnings[s.Name] {
+			warn(s, w)
+		}
+		if err := checkEngineSupport(s, apiVersion); err != nil {
+			return err
+		}
+		if apiBefore(apiVersion, "1.44") && s.HealthCheck != nil && s.HealthCheck.StartInterval != nil {
+			warn(s, fmt.Sprintf("service %q: healthcheck.start_interval is ignored: the engine speaks API %s and it needs 1.44", s.Name, apiVersion))
+		}
+	}
+	return nil
+}

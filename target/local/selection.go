@@ -1,0 +1,88 @@
+package local
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/opdeploy/opdeploy/target"
+)
+
+// selectServices returns the named services and everything they depend on
+// (all active services when names is empty), in natural order.
+func (d *Deployment) selectServices(names []string) ([]types.ServiceConfig, error) {
+	if len(names) == 0 {
+		names = d.project.ServiceNames()
+	}
+	seen := map[string]bool{}
+	var visit func(name, from string) error
+	visit = func(name, from string) error {
+		if seen[name] {
+			return nil
+		}
+		s, ok := d.project.Services[name]
+		if !ok {
+			if _, disabled := d.project.DisabledServices[name]; disabled {
+				return fmt.Errorf("service %q is not active (enable its profile with --profile)", name)
+			}
+			if from != "" {
+				return fmt.Errorf("service %q depends on %q, which is not in project %q", from, name, d.project.Name)
+			}
+			return fmt.Errorf("no service %q in project %q (services: %s)", name, d.project.Name, strings.Join(d.Describe().ServiceNames(), ", "))
+		}
+		seen[name] = true
+		for dep, cfg := range s.DependsOn {
+			if _, ok := d.project.Services[dep]; !ok && !cfg.Required {
+				continue
+			}
+			if err := visit(dep, name); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, n := range names {
+		if err := visit(n, ""); err != nil {
+			return nil, err
+		}
+	}
+	selected := make([]string, 0, len(seen))
+	for n := range seen {
+		selected = append(selected, n)
+	}
+	target.SortNatural(selected)
+	out := make([]types.ServiceConfig, len(selected))
+	for i, n := range selected {
+		out[i] = d.project.Services[n]
+	}
+	return out, nil
+}
+
+func (d *Deployment) hasHealthcheck(service string) bool {
+	s, ok := d.project.Services[service]
+	return ok && s.HealthCheck != nil && !s.HealthCheck.Disable
+}
+
+// resources lists the engine names of the networks and volumes the
+// services need and that opdeploy manages (external ones must exist).
+func (d *Deployment) resources(services []types.ServiceConfig) (networks, volumes []string) {
+	nets, vols := map[string]bool{}, map[string]bool{}
+	for _, s := range services {
+		if s.NetworkMode == "" {
+			for key := range s.Networks {
+				if n, ok := d.project.Networks[key]; ok && !bool(n.External) {
+					nets[n.Name] = true
+				}
+			}
+		}
+		for _, v := range s.Volumes {
+			if v.Type == types.VolumeTypeVolume && v.Source != "" {
+				if vol, ok := d.project.Volumes[v.Source]; ok && !bool(vol.External) {
+					vols[vol.Name] = true
+				}
+			}
+		}
+	}
+	return sortedKeys(nets), sortedKeys(vols)
+}
