@@ -188,6 +188,7 @@ type logPrinter struct {
 	mu         sync.Mutex
 	w          io.Writer
 	color      bool
+	visible    bool // make control characters in the text visible
 	prefix     bool
 	timestamps bool
 	width      int
@@ -216,6 +217,10 @@ func (p *logPrinter) Line(l target.LogLine) {
 	if p.timestamps && !l.Time.IsZero() {
 		b.WriteString(l.Time.UTC().Format(time.RFC3339Nano) + " ")
 	}
-	b.WriteString(l.Text)
+	if p.visible {
+		b.WriteString(safeText(l.Text))
+	} else {
+		b.WriteString(l.Text)
+	}
 	fmt.Fprintln(p.w, b.String())
 }
