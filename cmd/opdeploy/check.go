@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"text/tabwriter"
 )
 
@@ -37,23 +38,8 @@ func (c *checkCmd) Run(ctx context.Context, out *output) error {
 		docs = append(docs, checkDoc{Name: r.Name, Kind: r.Kind, Service: r.Service, OK: r.OK, LatencyMS: r.Latency.Milliseconds(), Detail: relativize(r.Detail)})
 		allOK = allOK && r.OK
 	}
-	if c.JSON {
-		enc := json.NewEncoder(out.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(docs); err != nil {
-			return err
-		}
-	} else {
-		tw := tabwriter.NewWriter(out.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "CHECK\tSERVICE\tOK\tLATENCY\tDETAIL")
-		for _, d := range docs {
-			ok := "ok"
-			if !d.OK {
-				ok = "FAIL"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%dms\t%s\n", d.Name, d.Service, ok, d.LatencyMS, d.Detail)
-		}
-		tw.Flush()
+	if err := printChecks(out.stdout, docs, c.JSON); err != nil {
+		return err
 	}
 	if ctx.Err() != nil {
 		return &codeError{code: 130, err: fmt.Errorf("check interrupted")}
@@ -62,4 +48,30 @@ func (c *checkCmd) Run(ctx context.Context, out *output) error {
 		return &codeError{code: exitUnready}
 	}
 	return nil
+}
+
+// printChecks prints the results as a table or as JSON. Details quote
+// what containers answered (an HTTP body's first line, exec output), so
+// control characters in them are made visible in the table, and escaped
+// in JSON, whatever stdout is.
+func printChecks(w io.Writer, docs []checkDoc, asJSON bool) error {
+	if asJSON {
+		b, err := json.MarshalIndent(docs, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(w, "%s\n", safeJSON(b))
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CHECK\tSERVICE\tOK\tLATENCY\tDETAIL")
+	for _, d := range docs {
+		ok := "ok"
+		if !d.OK {
+			ok = "FAIL"
+		}
+		// safeLine: a tab or newline in a detail would break the table.
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%dms\t%s\n", d.Name, d.Service, ok, d.LatencyMS, safeLine(d.Detail))
+	}
+	return tw.Flush()
 }

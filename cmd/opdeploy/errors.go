@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -12,19 +11,26 @@ import (
 	"github.com/opdeploy/opdeploy/starlark"
 )
 
-// reportError prints an error for a person: positions first, paths relative
+// reportError prints errorReport. Errors quote container output (last log
+// lines, healthcheck output), so control characters are made visible,
+// wherever w goes: the report is for a person.
+func reportError(w io.Writer, err error) {
+	io.WriteString(w, safeText(errorReport(err)))
+}
+
+// errorReport is an error for a person: positions first, paths relative
 // to the working directory (so messages and golden files are portable),
 // and the Starlark backtrace when calls or loads led to the error.
-func reportError(w io.Writer, err error) {
+func errorReport(err error) string {
 	var se *starlark.Error
 	if errors.As(err, &se) {
-		fmt.Fprintln(w, relativize(se.Error()))
+		report := relativize(se.Error()) + "\n"
 		if bt := se.Backtrace(); bt != "" {
-			fmt.Fprint(w, relativize(bt))
+			report += relativize(bt)
 		}
-		return
+		return report
 	}
-	fmt.Fprintf(w, "opdeploy: %s\n", relativize(err.Error()))
+	return "opdeploy: " + relativize(err.Error()) + "\n"
 }
 
 // relativize rewrites absolute paths under the working directory as

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"regexp"
 	"time"
 
@@ -17,6 +18,7 @@ type logsCmd struct {
 	Since      string   `help:"Only lines since this time (RFC 3339, Unix seconds, or a duration such as 10m)."`
 	Timestamps bool     `short:"t" help:"Show each line's timestamp."`
 	NoPrefix   bool     `help:"Do not prefix lines with service-n |."`
+	Raw        bool     `help:"Print lines exactly as the containers wrote them, even to a terminal (by default a terminal sees control characters made visible, ESC as ^[)."`
 }
 
 func (c *logsCmd) Run(ctx context.Context, out *output) error {
@@ -28,7 +30,7 @@ func (c *logsCmd) Run(ctx context.Context, out *output) error {
 	if err != nil {
 		return usageErrorf("--since %q: %v", c.Since, err)
 	}
-	sink := &logPrinter{w: out.stdout, color: useColor(out.stdout), prefix: !c.NoPrefix, timestamps: c.Timestamps}
+	sink := newLogPrinter(out.stdout, c.Raw, !c.NoPrefix, c.Timestamps)
 	err = s.Target.Logs(ctx, target.LogsOptions{
 		Sink: sink, Services: c.Services, Follow: c.Follow, Tail: c.Tail, Since: since, Timestamps: c.Timestamps,
 	})
@@ -36,6 +38,15 @@ func (c *logsCmd) Run(ctx context.Context, out *output) error {
 		return nil // Ctrl-C ends -f; that is how it is meant to stop
 	}
 	return err
+}
+
+// newLogPrinter prints log lines to w. On a terminal, control characters
+// in them are made visible (safeText) unless raw: a container must not be
+// able to drive the user's terminal. To a pipe or a file the bytes pass
+// as the containers wrote them, as docker logs does, so that tools reading
+// them get the real thing.
+func newLogPrinter(w io.Writer, raw, prefix, timestamps bool) *logPrinter {
+	return &logPrinter{w: w, color: useColor(w), visible: !raw && isTerminal(w), prefix: prefix, timestamps: timestamps}
 }
 
 var unixSecondsRE = regexp.MustCompile(`^\d+(\.\d{1,9})?$`)

@@ -43,7 +43,10 @@ type progressFlag struct {
 
 // renderer prints progress events to w (stderr) as the user asked: plain
 // lines, JSON lines, or on a terminal one line per resource redrawn in
-// place (warnings print once, above).
+// place (warnings print once, above). Details and errors may quote
+// container output, so control characters in them are made visible
+// (escaped, in JSON) before the renderer adds its own colours and cursor
+// movements.
 type renderer struct {
 	mu    sync.Mutex
 	w     io.Writer
@@ -95,7 +98,7 @@ func (r *renderer) Event(e target.ProgressEvent) {
 			je.Error = relativize(e.Err.Error())
 		}
 		b, _ := json.Marshal(je)
-		fmt.Fprintf(r.w, "%s\n", b)
+		fmt.Fprintf(r.w, "%s\n", safeJSON(b))
 	case "tty":
 		r.tty(e)
 	default:
@@ -111,7 +114,7 @@ func (r *renderer) plainLine(e target.ProgressEvent) string {
 	if e.Err != nil {
 		line += ": " + relativize(e.Err.Error())
 	}
-	return line
+	return safeText(line)
 }
 
 // tty redraws the live block: a line per resource with its latest action
@@ -123,7 +126,7 @@ func (r *renderer) tty(e target.ProgressEvent) {
 		r.clearBlock()
 		line := r.plainLine(e)
 		if e.Action == "warning" {
-			line = r.paint(ansiYellow, "warning: "+e.Detail)
+			line = r.paint(ansiYellow, "warning: "+safeText(e.Detail))
 		}
 		fmt.Fprintln(r.w, line)
 		r.drawBlock()
@@ -170,7 +173,8 @@ func (r *renderer) drawBlock() {
 		if e.Err != nil {
 			line += ": " + relativize(e.Err.Error())
 		}
-		fmt.Fprintln(r.w, r.paint(color, line))
+		// One line on screen per resource, or the redraw would miscount.
+		fmt.Fprintln(r.w, r.paint(color, safeLine(line)))
 		r.drawn++
 	}
 }
@@ -188,6 +192,7 @@ type logPrinter struct {
 	mu         sync.Mutex
 	w          io.Writer
 	color      bool
+	visible    bool // make control characters in the text visible
 	prefix     bool
 	timestamps bool
 	width      int
@@ -216,6 +221,10 @@ func (p *logPrinter) Line(l target.LogLine) {
 	if p.timestamps && !l.Time.IsZero() {
 		b.WriteString(l.Time.UTC().Format(time.RFC3339Nano) + " ")
 	}
-	b.WriteString(l.Text)
+	if p.visible {
+		b.WriteString(safeText(l.Text))
+	} else {
+		b.WriteString(l.Text)
+	}
 	fmt.Fprintln(p.w, b.String())
 }

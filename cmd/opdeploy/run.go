@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
@@ -58,34 +59,45 @@ func (c *runCmd) Run(ctx context.Context, out *output) error {
 	return nil
 }
 
-// reportSequenceError says where a sequence failed: the message at its
+// reportSequenceError prints sequenceErrorReport. It quotes container
+// output (the last log lines, exec output in messages), so control
+// characters are made visible, wherever w goes: the report is for a person.
+func reportSequenceError(w io.Writer, se *engine.SequenceError) {
+	io.WriteString(w, safeText(sequenceErrorReport(se)))
+}
+
+// sequenceErrorReport says where a sequence failed: the message at its
 // position, the Starlark backtrace, the step in flight, and the last log
 // lines of the service that step acted on.
-func reportSequenceError(w io.Writer, se *engine.SequenceError) {
-	fmt.Fprintf(w, "opdeploy: sequence %q failed", se.Sequence)
+func sequenceErrorReport(se *engine.SequenceError) string {
+	var w strings.Builder
+	fmt.Fprintf(&w, "opdeploy: sequence %q failed", se.Sequence)
 	if se.Step != "" {
-		fmt.Fprintf(w, " in step %s %s (%s)", se.Step, se.StepArgs, relativize(se.StepPos.String()))
+		fmt.Fprintf(&w, " in step %s %s (%s)", se.Step, se.StepArgs, relativize(se.StepPos.String()))
 	}
-	fmt.Fprintln(w)
+	fmt.Fprintln(&w)
 	var serr *starlark.Error
 	if errors.As(se.Err, &serr) {
-		fmt.Fprintln(w, relativize(serr.Error()))
+		fmt.Fprintln(&w, relativize(serr.Error()))
 		if bt := serr.Backtrace(); bt != "" {
-			fmt.Fprint(w, relativize(bt))
+			fmt.Fprint(&w, relativize(bt))
 		}
 	} else {
-		fmt.Fprintln(w, relativize(se.Err.Error()))
+		fmt.Fprintln(&w, relativize(se.Err.Error()))
 	}
 	if len(se.LogTail) > 0 {
-		fmt.Fprintf(w, "last log lines of %s:\n", se.Service)
+		fmt.Fprintf(&w, "last log lines of %s:\n", se.Service)
 		for _, l := range se.LogTail {
-			fmt.Fprintf(w, "  %s\n", l)
+			fmt.Fprintf(&w, "  %s\n", l)
 		}
 	}
+	return w.String()
 }
 
 // stepPrinter renders sequence steps: a line when a step starts and one
 // when it ends, with the time since the run began and the step's duration.
+// Messages may quote exec output, so control characters are made visible
+// (escaped, in JSON).
 type stepPrinter struct {
 	mu    sync.Mutex
 	w     io.Writer
@@ -126,20 +138,22 @@ func (p *stepPrinter) event(e engine.StepEvent) {
 			j.Error = relativize(e.Err.Error())
 		}
 		b, _ := json.Marshal(j)
-		fmt.Fprintf(p.w, "%s\n", b)
+		fmt.Fprintf(p.w, "%s\n", safeJSON(b))
 		return
 	}
 	at := e.Time.Sub(p.start).Seconds()
+	var line string
 	switch e.Kind {
 	case "start":
-		fmt.Fprintf(p.w, "%7.2fs ▶ %s %s  (%s)\n", at, e.Step, e.Args, pos)
+		line = fmt.Sprintf("%7.2fs ▶ %s %s  (%s)\n", at, e.Step, e.Args, pos)
 	case "end":
 		mark, tail := "✔", ""
 		if e.Err != nil {
 			mark, tail = "✘", ": "+relativize(e.Err.Error())
 		}
-		fmt.Fprintf(p.w, "%7.2fs %s %s %s  %.2fs%s\n", at, mark, e.Step, e.Args, e.Duration.Seconds(), tail)
+		line = fmt.Sprintf("%7.2fs %s %s %s  %.2fs%s\n", at, mark, e.Step, e.Args, e.Duration.Seconds(), tail)
 	case "log":
-		fmt.Fprintf(p.w, "%7.2fs   %s\n", at, e.Message)
+		line = fmt.Sprintf("%7.2fs   %s\n", at, e.Message)
 	}
+	io.WriteString(p.w, safeText(line))
 }
