@@ -134,7 +134,8 @@ func statusStruct(s target.ServiceStatus) *starlarkstruct.Struct {
 		"state":     gostarlark.String(s.State),
 		"health":    gostarlark.String(s.Health),
 		"exit_code": gostarlark.MakeInt(s.ExitCode),
-		"ready":     gostarlark.Bool(s.Ready()),
+		"ready":     gostarlark.Bool(s.Ready),
+		"reason":    gostarlark.String(s.Reason),
 	})
 }
 
@@ -465,7 +466,7 @@ func (r *runner) log(t *gostarlark.Thread, b *gostarlark.Builtin, args gostarlar
 	if !ok {
 		text = msg.String()
 	}
-	r.emit(StepEvent{Time: time.Now(), Kind: "log", Message: text, Pos: callerPos(t)})
+	r.emit(StepEvent{Time: time.Now(), Kind: StepLog, Message: text, Pos: callerPos(t)})
 	return gostarlark.None, nil
 }
 

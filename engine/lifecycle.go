@@ -59,3 +59,23 @@ func (s *Subject) Up(ctx context.Context, opts target.UpOptions) error {
 	}
 	return nil
 }
+
+// Down stops and removes the deployment.
+func (s *Subject) Down(ctx context.Context, opts target.DownOptions) error {
+	return s.Target.Down(ctx, opts)
+}
+
+// Status reports every replica the deployment declares.
+func (s *Subject) Status(ctx context.Context, opts target.StatusOptions) (*target.DeploymentStatus, error) {
+	return s.Target.Status(ctx, opts)
+}
+
+// Logs streams the deployment's logs.
+func (s *Subject) Logs(ctx context.Context, opts target.LogsOptions) error {
+	return s.Target.Logs(ctx, opts)
+}
+
+// Restart restarts services and waits until they are ready again.
+func (s *Subject) Restart(ctx context.Context, opts target.RestartOptions) error {
+	return s.Target.Restart(ctx, opts)
+}

@@ -13,11 +13,20 @@ import (
 	"github.com/opdeploy/opdeploy/target"
 )
 
+// StepKind says what a StepEvent reports.
+type StepKind string
+
+const (
+	StepStart StepKind = "start" // a step began
+	StepEnd   StepKind = "end"   // a step ended (Err says whether it failed)
+	StepLog   StepKind = "log"   // a ctx.log or print message
+)
+
 // StepEvent reports a sequence's progress: a step (one ctx action) starting
 // or ending, or a ctx.log message.
 type StepEvent struct {
 	Time     time.Time
-	Kind     string // "start", "end", "log"
+	Kind     StepKind
 	Step     string // ctx method: "restart", "wait_healthy", …
 	Args     string // its arguments, briefly: "etcd0"
 	Pos      target.Pos
@@ -112,7 +121,7 @@ func (r *runner) call(name string, fn gostarlark.Callable) (gostarlark.Value, er
 	thread := &gostarlark.Thread{
 		Name: name,
 		Print: func(t *gostarlark.Thread, msg string) {
-			r.emit(StepEvent{Time: time.Now(), Kind: "log", Message: msg, Pos: callerPos(t)})
+			r.emit(StepEvent{Time: time.Now(), Kind: StepLog, Message: msg, Pos: callerPos(t)})
 		},
 	}
 	// The context is captured now: wait_until swaps r.ctx while it runs,
@@ -163,7 +172,7 @@ func (r *runner) step(t *gostarlark.Thread, name, args, service string, timeout 
 	pos := sequencePos(t)
 	start := time.Now()
 	if r.quiet == 0 {
-		r.emit(StepEvent{Time: start, Kind: "start", Step: name, Args: args, Pos: pos})
+		r.emit(StepEvent{Time: start, Kind: StepStart, Step: name, Args: args, Pos: pos})
 	}
 	ctx := r.ctx
 	if timeout > 0 {
@@ -176,7 +185,7 @@ func (r *runner) step(t *gostarlark.Thread, name, args, service string, timeout 
 		err = context.Cause(ctx) // "not done within 30s" rather than "context deadline exceeded"
 	}
 	if r.quiet == 0 {
-		r.emit(StepEvent{Time: time.Now(), Kind: "end", Step: name, Args: args, Pos: pos, Duration: time.Since(start), Err: err})
+		r.emit(StepEvent{Time: time.Now(), Kind: StepEnd, Step: name, Args: args, Pos: pos, Duration: time.Since(start), Err: err})
 	}
 	if err != nil && r.quiet == 0 {
 		// Failures inside wait_until's function are "not yet", not the

@@ -8,7 +8,6 @@ import (
 
 	"github.com/opdeploy/opdeploy/starlark"
 	"github.com/opdeploy/opdeploy/target"
-	"github.com/opdeploy/opdeploy/target/local"
 )
 
 // Options control how a subject file is evaluated.
@@ -25,22 +24,18 @@ type Options struct {
 	MaxSteps uint64
 	// FS reads subject sources; nil means the operating system's.
 	FS starlark.FS
-	// Resolver builds targets; nil means the real engines (tests use fakes).
+	// Resolver builds the targets a subject declares. Required: the
+	// composition root (cmd) maps each kind to its implementation, so this
+	// package never imports one; tests use fakes.
 	Resolver target.Resolver
 }
 
-// Subject is an evaluated subject file: the system under operation.
+// Subject is an evaluated subject file: the system under operation, with
+// the parameters it was evaluated with. Every verb reaches the target
+// through it (lifecycle.go, checks.go, sequence.go).
 type Subject struct {
-	Name       string
-	Doc        string
-	File       string // absolute path of the subject file
-	Root       string // absolute path load() was confined to
-	Pos        target.Pos
-	Target     target.DeploymentTarget
-	Checks     []target.CheckSpec
-	FuncChecks []*FuncCheck
-	Sequences  []*starlark.Sequence
-	Params     map[string]string
+	starlark.Subject
+	Params map[string]string
 }
 
 // FuncCheck is a check written in Starlark with check(name, fn).
@@ -60,25 +55,11 @@ func Load(ctx context.Context, path string, opts Options) (*Subject, error) {
 		FS:       opts.FS,
 		Resolver: opts.Resolver,
 	}
-	if cfg.Resolver == nil {
-		cfg.Resolver = Resolver{}
-	}
 	s, err := starlark.Eval(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	return &Subject{
-		Name:       s.Name,
-		Doc:        s.Doc,
-		File:       s.File,
-		Root:       s.Root,
-		Pos:        s.Pos,
-		Target:     s.Target,
-		Checks:     s.Checks,
-		FuncChecks: s.FuncChecks,
-		Sequences:  s.Sequences,
-		Params:     opts.Params,
-	}, nil
+	return &Subject{Subject: *s, Params: opts.Params}, nil
 }
 
 // Sequence returns the sequence with that name.
@@ -89,15 +70,4 @@ func (s *Subject) Sequence(name string) (*starlark.Sequence, bool) {
 		}
 	}
 	return nil, false
-}
-
-// Resolver builds deployment targets for the Starlark layer. It maps each
-// kind of spec to the engine package that implements it.
-type Resolver struct{}
-
-var _ target.Resolver = Resolver{}
-
-// Local loads a compose project for local_deployment.
-func (Resolver) Local(ctx context.Context, spec target.LocalSpec) (target.DeploymentTarget, error) {
-	return local.Load(ctx, spec)
 }

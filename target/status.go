@@ -12,6 +12,9 @@ const (
 	StateRestarting State = "restarting"
 	StateExited     State = "exited"
 	StateDead       State = "dead"
+	// StateMissing is a replica the deployment declares that has no
+	// container: removed behind opdeploy's back, or never created.
+	StateMissing State = "missing"
 )
 
 // Health is the result of a container's own healthcheck.
@@ -32,31 +35,43 @@ type PortBinding struct {
 	Protocol      string // "tcp" or "udp"
 }
 
-// ServiceStatus is the observed state of one container of a service.
+// ServiceStatus is the observed state of one replica of a service: a
+// container, or a declared replica that has none (StateMissing).
 type ServiceStatus struct {
 	Service   string
-	Container string
-	Number    int // replica number, from 1
+	Container string // "" when missing
+	Number    int    // replica number, from 1
 	State     State
 	Health    Health
 	ExitCode  int
 	Ports     []PortBinding
 	Image     string
 	StartedAt time.Time
+	// Ready says whether this replica counts towards a healthy deployment,
+	// by the rule docs/compose.md states ("When a service is ready"): the
+	// same rule up and wait_healthy wait on.
+	Ready bool
+	// Reason says why the replica is not ready ("exited with code 137",
+	// "unhealthy: …", "missing: …"), or notes what it is ("completed" for a
+	// one-shot job that finished, "orphan" for a container of a service the
+	// project no longer has). Empty for a ready long-running replica.
+	Reason string
+	// Counted is false for containers that are listed but play no part in
+	// the verdict: orphans, replicas beyond the declared count, duplicates.
+	Counted bool
 }
 
-// Ready reports whether this container counts towards a healthy
-// deployment: running, and healthy or without a healthcheck.
-func (s ServiceStatus) Ready() bool {
-	return s.State == StateRunning && (s.Health == HealthHealthy || s.Health == HealthNone)
-}
+// SettleWindow is how long a container without a healthcheck must keep
+// running before it counts as ready. A program that crashes at once, or
+// after a short start-up, would otherwise be called ready in the moment
+// between its start and its exit (docker compose has that hole).
+const SettleWindow = time.Second
 
 // DeploymentStatus is the observed state of a whole deployment.
 type DeploymentStatus struct {
 	Project  string
 	Services []ServiceStatus
-	// AllHealthy is true only when every expected service has all its
-	// replicas running and healthy-or-without-healthcheck. An empty
-	// deployment is not healthy.
+	// AllHealthy is true only when every replica the deployment declares
+	// is ready (ServiceStatus.Ready). An empty deployment is not healthy.
 	AllHealthy bool
 }

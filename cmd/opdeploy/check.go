@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"text/tabwriter"
+
+	"github.com/opdeploy/opdeploy/engine"
 )
 
 type checkCmd struct {
@@ -23,11 +25,7 @@ type checkDoc struct {
 	Detail    string `json:"detail"`
 }
 
-func (c *checkCmd) Run(ctx context.Context, out *output) error {
-	s, err := c.load(ctx)
-	if err != nil {
-		return err
-	}
+func (c *checkCmd) Run(ctx context.Context, out *output, s *engine.Subject) error {
 	results, err := s.RunChecks(ctx, c.Names)
 	if err != nil {
 		return err

@@ -6,10 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/alecthomas/kong"
+	"github.com/opdeploy/opdeploy/engine"
 )
 
 // Exit codes. Scripts may rely on them; docs/cli.md lists them.
@@ -64,8 +63,14 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		}
 	}()
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := watchSignals(stderr)
 	defer stop()
+	tgts, err := newTargets()
+	if err != nil {
+		fmt.Fprintf(stderr, "opdeploy: %v\n", err)
+		return exitUsage
+	}
+	out := &output{stdout: stdout, stderr: stderr, activity: &activity{}}
 
 	var c cli
 	parser, err := kong.New(&c,
@@ -75,9 +80,9 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		kong.Writers(stdout, stderr),
 		kong.Exit(func(code int) { panic(kongExit(code)) }),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
-		kong.Help(helpPrinter),
+		kong.Help(helpPrinter(tgts)),
 		kong.BindTo(ctx, (*context.Context)(nil)),
-		kong.Bind(&output{stdout: stdout, stderr: stderr}),
+		kong.Bind(out),
 		kong.Vars(defaultVars),
 	)
 	if err != nil {
@@ -88,7 +93,30 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		fmt.Fprintf(stderr, "opdeploy: %v\n", err)
 		return exitUsage
 	}
-	if err := kctx.Run(); err != nil {
+	// Verbs that read a subject receive it evaluated: the provider runs
+	// when a Run method asks for *engine.Subject.
+	if sa, ok := kctx.Selected().Target.Addr().Interface().(interface{ subject() *subjectArgs }); ok {
+		if err := kctx.BindSingletonProvider(func() (*engine.Subject, error) {
+			return sa.subject().load(ctx, tgts, out.activity)
+		}); err != nil {
+			panic(err)
+		}
+	}
+	err = kctx.Run()
+	if e, ok := kctx.Selected().Target.Addr().Interface().(interface{ endsOnInterrupt() bool }); ok && e.endsOnInterrupt() && ctx.Err() != nil {
+		return exitOK // logs -f: Ctrl-C is how it is meant to stop
+	}
+	if cause := context.Cause(ctx); ctx.Err() != nil {
+		// Interrupted: whatever the verb returned, say in one line what
+		// was in flight.
+		var ce *codeError
+		if errors.As(err, &ce) && ce.code == exitInterrupted && ce.err == nil {
+			err = nil // the verb reported itself (a sequence's failure report)
+		}
+		fmt.Fprintln(stderr, safeText(relativize(interruptionLine(kctx.Selected().Name, cause, out.activity.list(), tgts.inFlight()))))
+		return exitInterrupted
+	}
+	if err != nil {
 		var ce *codeError
 		if errors.As(err, &ce) {
 			if ce.err != nil && ce.code == exitUsage {
@@ -104,7 +132,9 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	return exitOK
 }
 
-// output is where verbs write; bound into every Run method.
+// output is where verbs write, and what they are doing; bound into every
+// Run method.
 type output struct {
 	stdout, stderr io.Writer
+	activity       *activity
 }

@@ -20,11 +20,7 @@ type configCmd struct {
 	JSON bool `help:"Print JSON (schema in docs/cli.md) instead of text."`
 }
 
-func (c *configCmd) Run(ctx context.Context, out *output) error {
-	s, err := c.load(ctx)
-	if err != nil {
-		return err
-	}
+func (c *configCmd) Run(ctx context.Context, out *output, s *engine.Subject) error {
 	doc := newConfigDoc(s)
 	if c.JSON {
 		enc := json.NewEncoder(out.stdout)

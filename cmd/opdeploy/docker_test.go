@@ -146,9 +146,14 @@ func cleanupProject(cli *client.Client, project string) {
 	defer cancel()
 	f := client.Filters{}
 	f.Add("label", "com.docker.compose.project="+project)
-	if res, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f}); err == nil {
-		for _, c := range res.Items {
-			_, _ = cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
+	// Containers a script made behind opdeploy's back carry their own label.
+	made := client.Filters{}
+	made.Add("label", labelTestProject+"="+project)
+	for _, filter := range []client.Filters{f, made} {
+		if res, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: filter}); err == nil {
+			for _, c := range res.Items {
+				_, _ = cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
+			}
 		}
 	}
 	if res, err := cli.NetworkList(ctx, client.NetworkListOptions{Filters: f}); err == nil {
@@ -177,6 +182,8 @@ func cleanupProject(cli *client.Client, project string) {
 // dockerCommands are script commands that look at the engine directly,
 // never through opdeploy, so that suites check what opdeploy did.
 var dockerCommands = map[string]func(ts *testscript.TestScript, neg bool, args []string){
+	"engine":     engineCmd,
+	"stallproxy": stallProxyCmd,
 	// containers: prints "name state id" for each container of $PROJECT.
 	"containers": func(ts *testscript.TestScript, neg bool, args []string) {
 		if neg || len(args) != 0 {

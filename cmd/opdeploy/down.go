@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/opdeploy/opdeploy/engine"
 	"github.com/opdeploy/opdeploy/target"
 )
 
@@ -16,18 +17,14 @@ type downCmd struct {
 	RemoveOrphans bool          `help:"Also remove containers of services that are no longer in the project."`
 }
 
-func (c *downCmd) Run(ctx context.Context, out *output) error {
-	s, err := c.load(ctx)
-	if err != nil {
-		return err
-	}
+func (c *downCmd) Run(ctx context.Context, out *output, s *engine.Subject) error {
 	start := time.Now()
-	err = s.Target.Down(ctx, target.DownOptions{
-		Progress: newRenderer(out.stderr, c.Progress),
+	err := s.Down(ctx, target.DownOptions{
+		Progress: newRenderer(out.stderr, c.Progress).tracking(out.activity),
 		Volumes:  c.Volumes, Timeout: c.Timeout, RemoveOrphans: c.RemoveOrphans,
 	})
 	if err != nil {
-		return interrupted(ctx, err, "down")
+		return err
 	}
 	fmt.Fprintf(out.stderr, "%s: project %q removed in %.2fs\n", s.Name, s.Target.Project(), time.Since(start).Seconds())
 	return nil

@@ -13,7 +13,13 @@ import (
 // helpPrinter prints kong's help and, for `opdeploy run FILE --help`, the
 // sequences that FILE defines, with their docs. A subject that does not
 // load adds nothing: help never fails because of it.
-func helpPrinter(options kong.HelpOptions, ctx *kong.Context) error {
+func helpPrinter(tgts targets) kong.HelpPrinter {
+	return func(options kong.HelpOptions, ctx *kong.Context) error {
+		return printHelp(tgts, options, ctx)
+	}
+}
+
+func printHelp(tgts targets, options kong.HelpOptions, ctx *kong.Context) error {
 	if err := kong.DefaultHelpPrinter(options, ctx); err != nil {
 		return err
 	}
@@ -35,7 +41,7 @@ func helpPrinter(options kong.HelpOptions, ctx *kong.Context) error {
 	if file == "" {
 		return nil
 	}
-	s, err := engine.Load(context.Background(), file, engine.Options{})
+	s, err := engine.Load(context.Background(), file, engine.Options{Resolver: tgts})
 	if err != nil {
 		return nil
 	}

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/opdeploy/opdeploy/engine"
 	"github.com/opdeploy/opdeploy/target"
 )
 
@@ -21,17 +22,13 @@ type logsCmd struct {
 	Raw        bool     `help:"Print lines exactly as the containers wrote them, even to a terminal (by default a terminal sees control characters made visible, ESC as ^[)."`
 }
 
-func (c *logsCmd) Run(ctx context.Context, out *output) error {
-	s, err := c.load(ctx)
-	if err != nil {
-		return err
-	}
+func (c *logsCmd) Run(ctx context.Context, out *output, s *engine.Subject) error {
 	since, err := parseSince(c.Since, time.Now())
 	if err != nil {
 		return usageErrorf("--since %q: %v", c.Since, err)
 	}
 	sink := newLogPrinter(out.stdout, c.Raw, !c.NoPrefix, c.Timestamps)
-	err = s.Target.Logs(ctx, target.LogsOptions{
+	err = s.Logs(ctx, target.LogsOptions{
 		Sink: sink, Services: c.Services, Follow: c.Follow, Tail: c.Tail, Since: since, Timestamps: c.Timestamps,
 	})
 	if err != nil && ctx.Err() != nil {
@@ -72,3 +69,6 @@ func parseSince(v string, now time.Time) (string, error) {
 	}
 	return "", fmt.Errorf("want a duration (10m), an RFC 3339 time, or Unix seconds")
 }
+
+// endsOnInterrupt: with -f, Ctrl-C is how logs is meant to stop (exit 0).
+func (c *logsCmd) endsOnInterrupt() bool { return c.Follow }

@@ -60,6 +60,14 @@ type renderer struct {
 	since map[string]time.Time            // when each resource's action began
 	drawn int                             // lines of the live block on screen
 	rows  int                             // terminal height
+
+	activity *activity // unfinished actions, for an interruption's report
+}
+
+// tracking makes the renderer record unfinished actions in a.
+func (r *renderer) tracking(a *activity) *renderer {
+	r.activity = a
+	return r
 }
 
 func newRenderer(w io.Writer, mode string) *renderer {
@@ -91,6 +99,13 @@ type jsonEvent struct {
 func (r *renderer) Event(e target.ProgressEvent) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.activity != nil && e.Resource != "" {
+		if e.Done {
+			r.activity.end(e.Resource)
+		} else if e.Action != "warning" {
+			r.activity.begin(e.Resource, strings.TrimSpace(e.Resource+" "+e.Action+" "+e.Detail))
+		}
+	}
 	switch r.mode {
 	case "json":
 		je := jsonEvent{Time: e.Time.UTC().Format(time.RFC3339Nano), Resource: e.Resource, Service: e.Service, Action: e.Action, Detail: e.Detail, Done: e.Done}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/opdeploy/opdeploy/engine"
 	"github.com/opdeploy/opdeploy/target"
 )
 
@@ -16,18 +17,14 @@ type restartCmd struct {
 	Timeout  time.Duration `default:"5m" help:"How long to wait for the services to be ready again (0: no limit)."`
 }
 
-func (c *restartCmd) Run(ctx context.Context, out *output) error {
-	s, err := c.load(ctx)
-	if err != nil {
-		return err
-	}
+func (c *restartCmd) Run(ctx context.Context, out *output, s *engine.Subject) error {
 	start := time.Now()
-	err = s.Target.Restart(ctx, target.RestartOptions{
-		Progress: newRenderer(out.stderr, c.Progress),
+	err := s.Restart(ctx, target.RestartOptions{
+		Progress: newRenderer(out.stderr, c.Progress).tracking(out.activity),
 		Services: c.Services, NoWait: c.NoWait, Timeout: c.Timeout,
 	})
 	if err != nil {
-		return interrupted(ctx, err, "restart")
+		return err
 	}
 	fmt.Fprintf(out.stderr, "%s: restarted %v in %.2fs\n", s.Name, c.Services, time.Since(start).Seconds())
 	return nil

@@ -22,11 +22,7 @@ type runCmd struct {
 	Progress string        `enum:"auto,plain,json" default:"auto" help:"Step output: plain lines or json (one object per line)."`
 }
 
-func (c *runCmd) Run(ctx context.Context, out *output) error {
-	s, err := c.load(ctx)
-	if err != nil {
-		return err
-	}
+func (c *runCmd) Run(ctx context.Context, out *output, s *engine.Subject) error {
 	if c.Sequence == "" {
 		tw := tabwriter.NewWriter(out.stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintf(tw, "sequences of subject %s:\n", s.Name)
@@ -36,22 +32,19 @@ func (c *runCmd) Run(ctx context.Context, out *output) error {
 		return tw.Flush()
 	}
 	steps := newStepPrinter(out.stderr, c.Progress)
+	steps.activity = out.activity
 	start := time.Now()
 	if c.Progress != "json" {
 		fmt.Fprintf(out.stderr, "run %s on subject %s (project %s)\n", c.Sequence, s.Name, s.Target.Project())
 	}
-	err = s.Run(ctx, c.Sequence, engine.RunOptions{Timeout: c.Timeout, Steps: steps.event})
+	err := s.Run(ctx, c.Sequence, engine.RunOptions{Timeout: c.Timeout, Steps: steps.event})
 	if err != nil {
 		var se *engine.SequenceError
-		if !errors.As(err, &se) {
-			return err
+		if !errors.As(err, &se) || ctx.Err() != nil {
+			return err // an interruption is reported in one line by run()
 		}
 		reportSequenceError(out.stderr, se)
-		code := exitError
-		if ctx.Err() != nil {
-			code = 130
-		}
-		return &codeError{code: code}
+		return &codeError{code: exitError}
 	}
 	if c.Progress != "json" {
 		fmt.Fprintf(out.stderr, "%s: sequence %s passed in %.2fs\n", s.Name, c.Sequence, time.Since(start).Seconds())
@@ -99,10 +92,11 @@ func sequenceErrorReport(se *engine.SequenceError) string {
 // Messages may quote exec output, so control characters are made visible
 // (escaped, in JSON).
 type stepPrinter struct {
-	mu    sync.Mutex
-	w     io.Writer
-	json  bool
-	start time.Time
+	mu       sync.Mutex
+	w        io.Writer
+	json     bool
+	start    time.Time
+	activity *activity // the step in flight, for an interruption's report
 }
 
 func newStepPrinter(w io.Writer, mode string) *stepPrinter {
@@ -128,9 +122,19 @@ func (p *stepPrinter) event(e engine.StepEvent) {
 	if e.Pos.File != "" {
 		pos = relativize(e.Pos.String())
 	}
+	if p.activity != nil {
+		switch e.Kind {
+		case engine.StepStart:
+			p.activity.begin("step", fmt.Sprintf("in step %s %s (%s)", e.Step, e.Args, pos))
+		case engine.StepEnd:
+			if e.Err == nil { // a failed step stays: it is what was in flight
+				p.activity.end("step")
+			}
+		}
+	}
 	if p.json {
-		j := stepJSON{Time: e.Time.UTC().Format(time.RFC3339Nano), Event: e.Kind, Step: e.Step, Args: e.Args, Pos: pos, Message: e.Message}
-		if e.Kind == "end" {
+		j := stepJSON{Time: e.Time.UTC().Format(time.RFC3339Nano), Event: string(e.Kind), Step: e.Step, Args: e.Args, Pos: pos, Message: e.Message}
+		if e.Kind == engine.StepEnd {
 			ms := e.Duration.Milliseconds()
 			j.DurationMS = &ms
 		}
@@ -144,15 +148,15 @@ func (p *stepPrinter) event(e engine.StepEvent) {
 	at := e.Time.Sub(p.start).Seconds()
 	var line string
 	switch e.Kind {
-	case "start":
+	case engine.StepStart:
 		line = fmt.Sprintf("%7.2fs ▶ %s %s  (%s)\n", at, e.Step, e.Args, pos)
-	case "end":
+	case engine.StepEnd:
 		mark, tail := "✔", ""
 		if e.Err != nil {
 			mark, tail = "✘", ": "+relativize(e.Err.Error())
 		}
 		line = fmt.Sprintf("%7.2fs %s %s %s  %.2fs%s\n", at, mark, e.Step, e.Args, e.Duration.Seconds(), tail)
-	case "log":
+	case engine.StepLog:
 		line = fmt.Sprintf("%7.2fs   %s\n", at, e.Message)
 	}
 	io.WriteString(p.w, safeText(line))

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/opdeploy/opdeploy/engine"
 	"github.com/opdeploy/opdeploy/target"
 )
 
@@ -32,6 +33,8 @@ type statusService struct {
 	ExitCode  int          `json:"exit_code"`
 	Ports     []statusPort `json:"ports"`
 	Image     string       `json:"image"`
+	Ready     bool         `json:"ready"`
+	Reason    string       `json:"reason"`
 }
 
 type statusPort struct {
@@ -41,12 +44,8 @@ type statusPort struct {
 	Protocol      string `json:"protocol"`
 }
 
-func (c *statusCmd) Run(ctx context.Context, out *output) error {
-	s, err := c.load(ctx)
-	if err != nil {
-		return err
-	}
-	st, err := s.Target.Status(ctx, target.StatusOptions{Services: c.Services})
+func (c *statusCmd) Run(ctx context.Context, out *output, s *engine.Subject) error {
+	st, err := s.Status(ctx, target.StatusOptions{Services: c.Services})
 	if err != nil {
 		return err
 	}
@@ -55,6 +54,7 @@ func (c *statusCmd) Run(ctx context.Context, out *output) error {
 		svc := statusService{
 			Service: ss.Service, Container: ss.Container, Number: ss.Number, State: string(ss.State),
 			Health: string(ss.Health), ExitCode: ss.ExitCode, Image: ss.Image, Ports: []statusPort{},
+			Ready: ss.Ready, Reason: ss.Reason,
 		}
 		for _, p := range ss.Ports {
 			svc.Ports = append(svc.Ports, statusPort{HostIP: p.HostIP, HostPort: p.HostPort, ContainerPort: p.ContainerPort, Protocol: p.Protocol})
@@ -69,7 +69,7 @@ func (c *statusCmd) Run(ctx context.Context, out *output) error {
 		}
 	} else {
 		tw := tabwriter.NewWriter(out.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "SERVICE\tCONTAINER\tSTATE\tHEALTH\tEXIT\tPORTS\tIMAGE")
+		fmt.Fprintln(tw, "SERVICE\tCONTAINER\tSTATE\tHEALTH\tEXIT\tPORTS\tIMAGE\tNOTE")
 		for _, ss := range doc.Services {
 			var ports []string
 			for _, p := range ss.Ports {
@@ -83,13 +83,20 @@ func (c *statusCmd) Run(ctx context.Context, out *output) error {
 			if ss.State == string(target.StateExited) {
 				exit = fmt.Sprint(ss.ExitCode)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", ss.Service, ss.Container, ss.State, ss.Health, exit, strings.Join(ports, ","), ss.Image)
+			container := ss.Container
+			if container == "" {
+				container = "-"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", ss.Service, container, ss.State, ss.Health, exit, strings.Join(ports, ","), ss.Image, ss.Reason)
 		}
 		tw.Flush()
 		verdict := "all healthy"
 		if !doc.AllHealthy {
 			verdict = "NOT all healthy"
-			if len(doc.Services) == 0 {
+			if notReady := countNotReady(st.Services); notReady > 0 {
+				verdict = fmt.Sprintf("NOT all healthy: %s not ready", plural(notReady, "replica"))
+			}
+			if allMissing(st.Services) {
 				verdict = "NOT all healthy: no containers (run up)"
 			}
 		}
@@ -99,4 +106,24 @@ func (c *statusCmd) Run(ctx context.Context, out *output) error {
 		return &codeError{code: exitUnready}
 	}
 	return nil
+}
+
+// countNotReady counts the replicas that make the verdict false.
+func countNotReady(rows []target.ServiceStatus) int {
+	n := 0
+	for _, r := range rows {
+		if r.Counted && !r.Ready {
+			n++
+		}
+	}
+	return n
+}
+
+func allMissing(rows []target.ServiceStatus) bool {
+	for _, r := range rows {
+		if r.State != target.StateMissing {
+			return false
+		}
+	}
+	return true
 }

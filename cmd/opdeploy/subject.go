@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -20,8 +21,12 @@ type subjectArgs struct {
 	MaxSteps uint64   `default:"${maxSteps}" placeholder:"N" help:"Stop evaluating the subject after N Starlark steps (guards against infinite loops)."`
 }
 
-// load evaluates the subject file.
-func (a *subjectArgs) load(ctx context.Context) (*engine.Subject, error) {
+// subject gives the composition root (cli.go) the arguments of the verb
+// being run; every verb that embeds subjectArgs has it.
+func (a *subjectArgs) subject() *subjectArgs { return a }
+
+// load evaluates the subject file, with targets to build its deployments.
+func (a *subjectArgs) load(ctx context.Context, tgts targets, act *activity) (*engine.Subject, error) {
 	params, err := parseSets(a.Set)
 	if err != nil {
 		return nil, err
@@ -31,13 +36,24 @@ func (a *subjectArgs) load(ctx context.Context) (*engine.Subject, error) {
 			return nil, fmt.Errorf("-p: %w", err)
 		}
 	}
-	return engine.Load(ctx, a.File, engine.Options{
+	act.begin("evaluate", "evaluating "+a.File)
+	s, err := engine.Load(ctx, a.File, engine.Options{
 		Root:     a.Root,
 		Params:   params,
 		Profiles: a.Profile,
 		Project:  a.Project,
 		MaxSteps: a.MaxSteps,
+		Resolver: tgts,
 	})
+	if err != nil {
+		var se *starlark.Error
+		if ctx.Err() != nil && errors.As(err, &se) && se.Pos.File != "" {
+			act.begin("evaluate", "evaluating "+se.Pos.String()) // where it stopped
+		}
+		return nil, err
+	}
+	act.end("evaluate")
+	return s, nil
 }
 
 func parseSets(sets []string) (map[string]string, error) {
@@ -45,7 +61,7 @@ func parseSets(sets []string) (map[string]string, error) {
 	for _, kv := range sets {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
-			return nil, fmt.Errorf("--set %q: want KEY=VALUE", kv)
+			return nil, usageErrorf("--set %q: want KEY=VALUE", kv)
 		}
 		params[k] = v
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/opdeploy/opdeploy/engine"
 	"github.com/opdeploy/opdeploy/target"
 )
 
@@ -14,21 +15,14 @@ type upCmd struct {
 	Services      []string      `arg:"" optional:"" name:"service" help:"Only these services (and their dependencies)."`
 	NoWait        bool          `help:"Return once containers are started, without waiting for them to be healthy."`
 	Timeout       time.Duration `default:"5m" help:"How long to wait for every service to be ready and every check to pass (0: no limit)."`
-	ForceRecreate bool          `help:"Recreate containers even if their configuration and image are unchanged."`
-	NoRecreate    bool          `help:"Never recreate existing containers, even if their configuration changed."`
+	ForceRecreate bool          `xor:"recreate" help:"Recreate containers even if their configuration and image are unchanged."`
+	NoRecreate    bool          `xor:"recreate" help:"Never recreate existing containers, even if their configuration changed."`
 	RemoveOrphans bool          `help:"Remove containers of services that are no longer in the project."`
 	Build         bool          `help:"Build images before starting, even if they exist."`
 	DryRun        bool          `help:"Print the plan and change nothing."`
 }
 
-func (c *upCmd) Run(ctx context.Context, out *output) error {
-	if c.ForceRecreate && c.NoRecreate {
-		return usageErrorf("--force-recreate and --no-recreate contradict each other")
-	}
-	s, err := c.load(ctx)
-	if err != nil {
-		return err
-	}
+func (c *upCmd) Run(ctx context.Context, out *output, s *engine.Subject) error {
 	start := time.Now()
 	opts := target.UpOptions{
 		Services: c.Services, NoWait: c.NoWait, Timeout: c.Timeout, ForceRecreate: c.ForceRecreate,
@@ -43,10 +37,10 @@ func (c *upCmd) Run(ctx context.Context, out *output) error {
 			}
 		})
 	} else {
-		opts.Progress = newRenderer(out.stderr, c.Progress)
+		opts.Progress = newRenderer(out.stderr, c.Progress).tracking(out.activity)
 	}
 	if err := s.Up(ctx, opts); err != nil {
-		return interrupted(ctx, err, "up")
+		return err
 	}
 	if !c.DryRun {
 		state := "ready"
@@ -56,15 +50,6 @@ func (c *upCmd) Run(ctx context.Context, out *output) error {
 		fmt.Fprintf(out.stderr, "%s: project %q %s in %.2fs\n", s.Name, s.Target.Project(), state, time.Since(start).Seconds())
 	}
 	return nil
-}
-
-// interrupted turns a cancellation by Ctrl-C into a message that says what
-// state things are in and what to do.
-func interrupted(ctx context.Context, err error, verb string) error {
-	if ctx.Err() == nil {
-		return err
-	}
-	return &codeError{code: 130, err: fmt.Errorf("%s interrupted: nothing half-made is left behind that `up` will not converge or `down` will not remove", verb)}
 }
 
 func usageErrorf(format string, args ...any) error {

@@ -3,17 +3,15 @@ package main
 import (
 	"context"
 	"fmt"
+
+	"github.com/opdeploy/opdeploy/engine"
 )
 
 type validateCmd struct {
 	subjectArgs
 }
 
-func (c *validateCmd) Run(ctx context.Context, out *output) error {
-	s, err := c.load(ctx)
-	if err != nil {
-		return err
-	}
+func (c *validateCmd) Run(ctx context.Context, out *output, s *engine.Subject) error {
 	desc := s.Target.Describe()
 	fmt.Fprintf(out.stdout, "%s: subject %q is valid: %s project %q, %s, %s, %s\n",
 		relPath(s.File), s.Name, desc.Kind, desc.Project,

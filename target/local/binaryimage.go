@@ -245,7 +245,7 @@ func entrypointOf(img target.BinaryImage, files []rootfsFile) []string {
 
 // binaryImageState says whether an image must be built: it returns the
 // inputs' hash and whether the image with that hash exists.
-func binaryImageState(ctx context.Context, cli *client.Client, img target.BinaryImage) (files []rootfsFile, hash string, current bool, err error) {
+func binaryImageState(ctx context.Context, cli engineAPI, img target.BinaryImage) (files []rootfsFile, hash string, current bool, err error) {
 	files, err = assembleRootfs(img)
 	if err != nil {
 		return nil, "", false, fmt.Errorf("binary_image %s (%s): %w", img.Tag, img.Pos, err)
@@ -264,7 +264,7 @@ func binaryImageState(ctx context.Context, cli *client.Client, img target.Binary
 }
 
 // buildBinaryImages builds the images whose inputs changed.
-func (d *Deployment) buildBinaryImages(ctx context.Context, cli *client.Client, progress target.Progress, dryRun bool) error {
+func (d *Deployment) buildBinaryImages(ctx context.Context, cli engineAPI, progress target.Progress, dryRun bool) error {
 	for _, img := range d.spec.Images {
 		files, hash, current, err := binaryImageState(ctx, cli, img)
 		if err != nil {
@@ -293,7 +293,7 @@ func (d *Deployment) buildBinaryImages(ctx context.Context, cli *client.Client, 
 
 // importRootfs streams the files as a root filesystem tar to the engine's
 // image import endpoint, with the entrypoint and the hash label.
-func importRootfs(ctx context.Context, cli *client.Client, img target.BinaryImage, files []rootfsFile, hash string) error {
+func importRootfs(ctx context.Context, cli engineAPI, img target.BinaryImage, files []rootfsFile, hash string) error {
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(writeRootfs(pw, files)) }()
 	defer pr.Close()

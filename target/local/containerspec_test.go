@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/moby/moby/api/types/container"
@@ -180,42 +181,6 @@ func TestConfigHashIgnoresWhatDoesNotShapeTheContainer(t *testing.T) {
 	}
 }
 
-func TestReadiness(t *testing.T) {
-	svc := func(restart string, replicas int) types.ServiceConfig {
-		s := types.ServiceConfig{Name: "s", Restart: restart}
-		s.SetScale(replicas)
-		return s
-	}
-	c := func(id string, state target.State, health target.Health, exit, starts int) containerState {
-		return containerState{ID: id, Name: id, Service: "s", State: state, Health: health, ExitCode: exit, Starts: starts}
-	}
-	cases := []struct {
-		name  string
-		s     types.ServiceConfig
-		ids   []string
-		fresh map[string]int
-		snap  []containerState
-		ready bool
-		err   string
-	}{
-		{"healthy", svc("", 1), []string{"a"}, nil, []containerState{c("a", target.StateRunning, target.HealthHealthy, 0, 1)}, true, ""},
-		{"no healthcheck", svc("", 1), []string{"a"}, nil, []containerState{c("a", target.StateRunning, target.HealthNone, 0, 0)}, true, ""},
-		{"unhealthy is not final", svc("", 1), []string{"a"}, nil, []containerState{c("a", target.StateRunning, target.HealthUnhealthy, 0, 1)}, false, ""},
-		{"one-shot done", svc("no", 1), []string{"a"}, nil, []containerState{c("a", target.StateExited, target.HealthNone, 0, 1)}, true, ""},
-		{"one-shot failed", svc("no", 1), []string{"a"}, nil, []containerState{c("a", target.StateExited, target.HealthNone, 2, 1)}, false, "a exited with code 2"},
-		{"crash loop is not final", svc("always", 1), []string{"a"}, nil, []containerState{c("a", target.StateExited, target.HealthNone, 1, 3)}, false, ""},
-		{"fresh before its start event", svc("", 1), []string{"a"}, map[string]int{"a": 0}, []containerState{c("a", target.StateRunning, target.HealthNone, 0, 0)}, false, ""},
-		{"stale exit before the start event", svc("no", 1), []string{"a"}, map[string]int{"a": 1}, []containerState{c("a", target.StateExited, target.HealthNone, 137, 1)}, false, ""},
-		{"missing replica", svc("", 2), []string{"a"}, nil, []containerState{c("a", target.StateRunning, target.HealthNone, 0, 1)}, false, ""},
-	}
-	for _, tc := range cases {
-		ready, err := readiness(tc.s, tc.ids, tc.fresh, tc.snap)
-		if ready != tc.ready || (err == nil) != (tc.err == "") || (err != nil && err.Error() != tc.err) {
-			t.Errorf("%s: ready %v err %v, want %v %q", tc.name, ready, err, tc.ready, tc.err)
-		}
-	}
-}
-
 func TestStateFromSummary(t *testing.T) {
 	for status, want := range map[string]string{
 		"Up 3 seconds (healthy)":            "running healthy 0",
@@ -230,7 +195,7 @@ func TestStateFromSummary(t *testing.T) {
 			state = "exited"
 		}
 		st := stateFromSummary(container.Summary{ID: "x", Names: []string{"/p-a-1"}, State: container.ContainerState(state), Status: status,
-			Labels: map[string]string{labelService: "a", labelNumber: "1"}})
+			Labels: map[string]string{labelService: "a", labelNumber: "1"}}, time.Now())
 		got := strings.Join([]string{string(st.State), string(st.Health), strconv.Itoa(st.ExitCode)}, " ")
 		if got != want || st.Name != "p-a-1" || st.Service != "a" || st.Number != 1 {
 			t.Errorf("%q: %s %+v, want %s", status, got, st, want)

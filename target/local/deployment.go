@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
-	"github.com/moby/moby/client"
 
 	"github.com/opdeploy/opdeploy/target"
 )
@@ -20,12 +19,15 @@ type Deployment struct {
 	// warnings are, by service, the keys validation found ignorable; up
 	// reports them.
 	warnings map[string][]string
+	// oneShot holds the services declared to run to completion (oneshot.go).
+	oneShot map[string]bool
 }
 
 var _ target.DeploymentTarget = (*Deployment)(nil)
 
-// Load loads a spec's compose project into a Deployment.
-func Load(ctx context.Context, spec target.LocalSpec) (*Deployment, error) {
+// Load loads a spec's compose project into a Deployment that runs on
+// engine. Loading validates (validate.go) but never contacts the engine.
+func Load(ctx context.Context, spec target.LocalSpec, engine *Engine) (*Deployment, error) {
 	project, err := LoadProject(ctx, spec)
 	if err != nil {
 		return nil, err
@@ -34,7 +36,7 @@ func Load(ctx context.Context, spec target.LocalSpec) (*Deployment, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Deployment{spec: spec, project: project, engine: DefaultEngine, warnings: warnings}, nil
+	return &Deployment{spec: spec, project: project, engine: engine, warnings: warnings, oneShot: oneShotServices(project)}, nil
 }
 
 // Compose returns the loaded compose project. Callers must not modify it.
@@ -126,7 +128,7 @@ func durationOf(d *types.Duration) time.Duration {
 
 // begin connects to the engine and takes the project lock, for the verbs
 // that change the project. The returned function releases the lock.
-func (d *Deployment) begin(ctx context.Context, progress target.Progress) (*client.Client, func(), error) {
+func (d *Deployment) begin(ctx context.Context, progress target.Progress) (engineAPI, func(), error) {
 	cli, err := d.engine.Client(ctx)
 	if err != nil {
 		return nil, nil, err

@@ -12,8 +12,12 @@ import (
 	"github.com/moby/moby/client"
 )
 
-// diagnose explains why services are not ready.
+// diagnose explains why services are not ready: each container's state,
+// last healthcheck output and last log lines, read within diagnoseBound
+// even when ctx is done.
 func (x *executor) diagnose(ctx context.Context, services []types.ServiceConfig, cause error, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), diagnoseBound)
+	defer cancel()
 	snap, _ := x.mon.snapshot()
 	var b strings.Builder
 	if errors.Is(cause, errWaitTimeout) {
@@ -23,19 +27,29 @@ func (x *executor) diagnose(ctx context.Context, services []types.ServiceConfig,
 	}
 	for _, s := range services {
 		ids := x.ids(s.Name)
-		if ok, _ := readiness(s, ids, x.freshIDs(), snap); ok {
+		if ok, _, _ := readiness(x.d.role(s), ids, x.freshIDs(), snap, time.Now()); ok {
 			continue
 		}
 		for _, id := range ids {
 			fmt.Fprintf(&b, "\n%s", describeContainer(ctx, x.cli, id, 5))
 		}
 	}
-	return errors.New(b.String())
+	return &diagnosis{text: b.String(), cause: cause}
 }
+
+// diagnosis is the error that explains why services are not ready. It
+// wraps the wait's own error (a timeout, a final verdict).
+type diagnosis struct {
+	text  string
+	cause error
+}
+
+func (e *diagnosis) Error() string { return e.text }
+func (e *diagnosis) Unwrap() error { return e.cause }
 
 // describeContainer says, for a person, what state a container is in, with
 // its last healthcheck output and last log lines.
-func describeContainer(ctx context.Context, cli *client.Client, id string, logLines int) string {
+func describeContainer(ctx context.Context, cli engineAPI, id string, logLines int) string {
 	res, err := cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
 	if err != nil {
 		return fmt.Sprintf("  %s: %v", id[:min(12, len(id))], err)
@@ -75,3 +89,19 @@ func oneLine(s string) string {
 	}
 	return s
 }
+
+// describeAll describes the containers ids (see describeContainer), each
+// on its own lines, within diagnoseBound even when ctx is done.
+func (x *executor) describeAll(ctx context.Context, ids []string) string {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), diagnoseBound)
+	defer cancel()
+	var parts []string
+	for _, id := range ids {
+		parts = append(parts, describeContainer(ctx, x.cli, id, 5))
+	}
+	return strings.Join(parts, "\n")
+}
+
+// diagnoseBound bounds the inspects and log reads that explain a failure:
+// the explanation must not outlast a stalled engine.
+const diagnoseBound = 10 * time.Second

@@ -98,19 +98,15 @@ func (d *Deployment) Down(ctx context.Context, opts target.DownOptions) error {
 	}
 	for _, n := range nets.Items {
 		if err := removeNetwork(ctx, cli, n.ID); err != nil && !isNotFound(err) {
-			switch {
-			case len(keep) > 0:
-				event("network "+n.Name, "", "warning", "kept: orphan containers still use it", true, nil)
-				continue
-			case strings.Contains(err.Error(), "active endpoints"):
-				// Every container is gone, but the engine still counts an
-				// endpoint: a stale libnetwork entry, seen on Docker 20.10
-				// after many concurrent removals, that only a daemon restart
-				// clears. The next up reuses the network, so down finishes.
-				event("network "+n.Name, "", "warning", "kept: the engine still counts endpoints on it though no container uses it (a Docker engine issue; restarting dockerd clears it); the next up reuses it", true, nil)
-				continue
+			if !strings.Contains(err.Error(), "active endpoints") {
+				return fmt.Errorf("remove network %s: %w", n.Name, err)
 			}
-			return fmt.Errorf("remove network %s: %w", n.Name, err)
+			reason, err := networkKeptReason(ctx, cli, n.ID, keep)
+			if err != nil {
+				return err
+			}
+			event("network "+n.Name, "", "warning", reason, true, nil)
+			continue
 		}
 		event("network "+n.Name, "", "removed", "", true, nil)
 	}
@@ -147,7 +143,7 @@ func trimSlash(s string) string {
 // container's endpoint asynchronously, so right after a large down the
 // network can still report "active endpoints" for a moment; that one error
 // is retried for up to two seconds. There is no event to wait for instead.
-func removeNetwork(ctx context.Context, cli *client.Client, id string) error {
+func removeNetwork(ctx context.Context, cli engineAPI, id string) error {
 	var err error
 	for wait := 20 * time.Millisecond; ; wait *= 2 {
 		_, err = cli.NetworkRemove(ctx, id, client.NetworkRemoveOptions{})
@@ -199,4 +195,39 @@ func stopWaves(services map[string][]container.Summary, dependents map[string][]
 		waves = append(waves, wave)
 	}
 	return waves
+}
+
+// networkKeptReason says why a network the engine would not remove is
+// kept: the orphans down kept that are still attached to it, or, when no
+// container is, a stale engine endpoint.
+func networkKeptReason(ctx context.Context, cli engineAPI, id string, kept []container.Summary) (string, error) {
+	res, err := cli.NetworkInspect(ctx, id, client.NetworkInspectOptions{})
+	if err != nil {
+		return "", fmt.Errorf("inspect network %s: %w", short(id), err)
+	}
+	orphan := map[string]string{}
+	for _, c := range kept {
+		orphan[c.ID] = containerDisplayName(c)
+	}
+	var orphans, others []string
+	for id, ep := range res.Network.Containers {
+		if name, ok := orphan[id]; ok {
+			orphans = append(orphans, name)
+		} else {
+			others = append(others, ep.Name)
+		}
+	}
+	target.SortNatural(orphans)
+	target.SortNatural(others)
+	switch {
+	case len(orphans) > 0:
+		return "kept: orphan containers still use it (" + strings.Join(orphans, ", ") + "); down --remove-orphans removes them", nil
+	case len(others) > 0:
+		return "kept: containers outside the project use it (" + strings.Join(others, ", ") + ")", nil
+	}
+	// Every container is gone, but the engine still counts an endpoint: a
+	// stale libnetwork entry, seen on Docker 20.10 after many concurrent
+	// removals, that only a daemon restart clears. The next up reuses the
+	// network, so down finishes.
+	return "kept: the engine still counts endpoints on it though none of this project's containers uses it (a Docker engine issue; restarting dockerd clears it); the next up reuses it", nil
 }

@@ -18,13 +18,13 @@ import (
 // executor runs a plan. It makes no decisions of its own.
 type executor struct {
 	d          *Deployment
-	cli        *client.Client
+	cli        engineAPI
 	mon        *monitor
 	progress   target.Progress
 	apiVersion string
 
-	// timeout bounds dependency waits and readiness together, from the
-	// moment images are ready (builds and pulls are not counted).
+	// timeout is up's --timeout, which ends at deadline (zero: none); the
+	// context the executor runs under already carries it.
 	timeout  time.Duration
 	deadline time.Time
 
@@ -94,12 +94,6 @@ func (x *executor) run(ctx context.Context, p *plan, services []types.ServiceCon
 
 	for _, s := range services {
 		x.started[s.Name] = make(chan struct{})
-	}
-	if x.timeout > 0 {
-		x.deadline = time.Now().Add(x.timeout)
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadlineCause(ctx, x.deadline, errWaitTimeout)
-		defer cancel()
 	}
 	g, gctx = errgroup.WithContext(ctx)
 	for _, s := range services {
@@ -247,7 +241,7 @@ func (x *executor) runService(ctx context.Context, s types.ServiceConfig, ops []
 			x.event("container "+name, s.Name, "starting", "", false, nil)
 			if _, err := x.cli.ContainerStart(gctx, id, client.ContainerStartOptions{}); err != nil {
 				if gctx.Err() != nil {
-					x.event("container "+name, s.Name, "cancelled", "", true, nil)
+					x.undoStart(ctx, s.Name, id, name)
 					return context.Cause(gctx)
 				}
 				err = fmt.Errorf("service %q: start %s: %w", s.Name, name, err)
@@ -350,3 +344,31 @@ func (x *executor) freshIDs() map[string]int {
 	}
 	return out
 }
+
+// undoStart makes sure a container whose start was cancelled (Ctrl-C, or a
+// sibling's failure) is not left running: the engine may finish a start
+// whose request was abandoned. It stops the container with a short grace
+// period, bounded even though ctx is done, and says what it did.
+func (x *executor) undoStart(ctx context.Context, service, id, name string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), undoStartBound)
+	defer cancel()
+	grace := int(undoStartGrace.Seconds())
+	for range 2 { // a start still in the engine's hands can land after the first stop
+		if _, err := x.cli.ContainerStop(ctx, id, client.ContainerStopOptions{Timeout: &grace}); err != nil && !isNotFound(err) {
+			x.event("container "+name, service, "cancelled", "its start was cancelled and stopping it failed; it may be running", true, err)
+			return
+		}
+		res, err := x.cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
+		if err != nil || res.Container.State == nil || !res.Container.State.Running {
+			break
+		}
+	}
+	x.event("container "+name, service, "cancelled", "start cancelled; not running", true, nil)
+}
+
+// undoStartGrace and undoStartBound bound undoStart: the container had just
+// been started, so it has nothing to shut down gracefully.
+const (
+	undoStartGrace = 2 * time.Second
+	undoStartBound = 15 * time.Second
+)

@@ -88,7 +88,7 @@ func (x *executor) recreateContainer(ctx context.Context, s types.ServiceConfig,
 			return "", fmt.Errorf("service %q: stop %s: %w", s.Name, op.Name, err)
 		}
 	}
-	aside := op.ContainerID[:12] + "_" + op.Name
+	aside := asideName(op.ContainerID, op.Name)
 	if trimSlash(old.Container.Name) != aside { // already aside after an interrupted recreate
 		if _, err := x.cli.ContainerRename(ctx, op.ContainerID, client.ContainerRenameOptions{NewName: aside}); err != nil {
 			return "", fmt.Errorf("service %q: rename %s: %w", s.Name, op.Name, err)

@@ -32,7 +32,7 @@ func imageRef(project string, s types.ServiceConfig) string {
 }
 
 // imageID returns the ID of a local image, or "" when it is not present.
-func imageID(ctx context.Context, cli *client.Client, ref string) (string, error) {
+func imageID(ctx context.Context, cli engineAPI, ref string) (string, error) {
 	res, err := cli.ImageInspect(ctx, ref)
 	if err != nil {
 		if isNotFound(err) {
@@ -45,7 +45,7 @@ func imageID(ctx context.Context, cli *client.Client, ref string) (string, error
 
 // pullImage pulls ref, reporting progress. No registry is reachable on our
 // machines, so the error must say which services needed which image.
-func pullImage(ctx context.Context, cli *client.Client, ref string, services []string, progress target.Progress) error {
+func pullImage(ctx context.Context, cli engineAPI, ref string, services []string, progress target.Progress) error {
 	event := func(action, detail string, done bool, err error) {
 		progress.Event(target.ProgressEvent{Time: time.Now(), Resource: "image " + ref, Action: action, Detail: detail, Done: done, Err: err})
 	}
@@ -79,7 +79,7 @@ func pullImage(ctx context.Context, cli *client.Client, ref string, services []s
 
 // buildImage builds a service's image with the engine's build endpoint from
 // a tar of its context folder.
-func buildImage(ctx context.Context, cli *client.Client, ref string, s types.ServiceConfig, progress target.Progress) error {
+func buildImage(ctx context.Context, cli engineAPI, ref string, s types.ServiceConfig, progress target.Progress) error {
 	b := s.Build
 	event := func(action, detail string, done bool, err error) {
 		progress.Event(target.ProgressEvent{Time: time.Now(), Resource: "image " + ref, Service: s.Name, Action: action, Detail: detail, Done: done, Err: err})

@@ -28,7 +28,7 @@ func writeFiles(t *testing.T, files map[string]string) string {
 func loadErr(t *testing.T, dir string, spec target.LocalSpec) string {
 	t.Helper()
 	spec.Dir = dir
-	_, err := Load(context.Background(), spec)
+	_, err := Load(context.Background(), spec, NewEngine(0))
 	if err == nil {
 		t.Fatal("Load succeeded, want an error")
 	}
@@ -55,7 +55,7 @@ services:
 		ServicesFile: filepath.Join(dir, "main.star"),
 		Env:          map[string]string{"TAG": "2"},
 		Dir:          dir,
-	})
+	}, NewEngine(0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestLoadProfiles(t *testing.T) {
 	dir := writeFiles(t, map[string]string{"compose.yaml": "services:\n  a: {image: x}\n  b: {image: y, profiles: [extra]}\n"})
 	d, err := Load(context.Background(), target.LocalSpec{
 		Project: "p", ComposeFiles: []string{filepath.Join(dir, "compose.yaml")}, Profiles: []string{"extra"}, Dir: dir,
-	})
+	}, NewEngine(0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestDotEnvBesideProject(t *testing.T) {
 		"compose.yaml": "services:\n  a: {image: \"x:${V}\"}\n",
 		".env":         "V=from-dotenv\n",
 	})
-	d, err := Load(context.Background(), target.LocalSpec{Project: "p", ComposeFiles: []string{filepath.Join(dir, "compose.yaml")}, Dir: dir})
+	d, err := Load(context.Background(), target.LocalSpec{Project: "p", ComposeFiles: []string{filepath.Join(dir, "compose.yaml")}, Dir: dir}, NewEngine(0))
 	if err != nil {
 		t.Fatal(err)
 	}

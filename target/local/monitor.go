@@ -17,17 +17,25 @@ import (
 
 // containerState is what the monitor knows of one container of the project.
 type containerState struct {
-	ID        string
-	Name      string
-	Service   string
-	Number    int
-	State     target.State
-	Health    target.Health
-	ExitCode  int
-	Starts    int       // start events seen since the monitor began
-	Seq       int       // bumped by every change, so a correction can tell it is stale
-	EventAt   time.Time // when the engine emitted the last event applied
-	SeenAt    time.Time // when the monitor applied it
+	ID       string
+	Name     string
+	Service  string
+	Number   int
+	State    target.State
+	Health   target.Health
+	ExitCode int
+	LastExit int // the code of the last exit, kept across a restart
+	Starts   int // start events seen since the monitor began
+	Dies     int // die events seen since the monitor began
+	// DiedAfterStart is Starts at the last die: a die after a start this
+	// run made shows as DiedAfterStart above that start's baseline.
+	DiedAfterStart int
+	Seq            int       // bumped by every change, so a correction can tell it is stale
+	EventAt        time.Time // when the engine emitted the last event applied
+	SeenAt         time.Time // when the monitor applied it
+	// StartedAt is when the container last started: from its start event,
+	// else estimated from the list's "Up 3 seconds" (never later than the
+	// truth, to the second).
 	StartedAt time.Time
 	Labels    map[string]string
 }
@@ -37,7 +45,7 @@ type containerState struct {
 // so no transition is missed, and re-lists the project after a reconnect,
 // so none is lost while the stream was down. Waiters block on changed().
 type monitor struct {
-	cli     *client.Client
+	cli     engineAPI
 	project string
 	// healthchecked says whether a service's containers have a healthcheck,
 	// so a start event can set health to "starting" without an inspect.
@@ -51,7 +59,7 @@ type monitor struct {
 
 // startMonitor subscribes to the project's container events and takes an
 // initial snapshot. It runs until ctx is cancelled.
-func startMonitor(ctx context.Context, cli *client.Client, project string, healthchecked func(string) bool) (*monitor, error) {
+func startMonitor(ctx context.Context, cli engineAPI, project string, healthchecked func(string) bool) (*monitor, error) {
 	m := &monitor{
 		cli: cli, project: project, healthchecked: healthchecked,
 		containers: map[string]*containerState{}, changedCh: make(chan struct{}), hc: map[string]bool{},
@@ -116,9 +124,13 @@ func (m *monitor) resync(ctx context.Context) error {
 	m.mu.Lock()
 	fresh := map[string]*containerState{}
 	for _, c := range list {
-		st := stateFromSummary(c)
+		st := stateFromSummary(c, time.Now())
 		if old, ok := m.containers[st.ID]; ok {
 			st.Starts, st.Seq = old.Starts, old.Seq+1
+			st.Dies, st.DiedAfterStart, st.LastExit = old.Dies, old.DiedAfterStart, old.LastExit
+			if !old.StartedAt.IsZero() && old.State == st.State {
+				st.StartedAt = old.StartedAt // the event's time is exact
+			}
 			// A start whose event was lost while the stream was down.
 			if old.State != target.StateRunning && st.State == target.StateRunning {
 				st.Starts++
@@ -168,6 +180,9 @@ func (m *monitor) apply(msg events.Message) {
 	case action == "die":
 		st.State = target.StateExited
 		st.ExitCode, _ = strconv.Atoi(attrs["exitCode"])
+		st.LastExit = st.ExitCode
+		st.Dies++
+		st.DiedAfterStart = st.Starts
 	case action == "pause":
 		st.State = target.StatePaused
 	case action == "unpause":
@@ -216,26 +231,42 @@ func (m *monitor) snapshot() ([]containerState, <-chan struct{}) {
 // waitFor blocks until cond, evaluated on each snapshot, reports done, or
 // returns cond's error when it reports a final failure, or ctx's.
 func (m *monitor) waitFor(ctx context.Context, cond func([]containerState) (done bool, err error)) error {
+	return m.waitForTimed(ctx, func(snap []containerState, _ time.Time) (bool, time.Time, error) {
+		done, err := cond(snap)
+		return done, time.Time{}, err
+	})
+}
+
+// waitForTimed is waitFor for conditions that can change with time alone
+// (a container becomes ready once it has run for the settle window): cond
+// also receives the time and may name when to evaluate it again if no event
+// comes first.
+func (m *monitor) waitForTimed(ctx context.Context, cond func(snap []containerState, now time.Time) (done bool, recheckAt time.Time, err error)) error {
 	for {
 		snap, changed := m.snapshot()
-		done, err := cond(snap)
+		done, recheckAt, err := cond(snap, time.Now())
 		if err != nil {
 			return err
 		}
 		if done {
 			return nil
 		}
+		var recheck <-chan time.Time // nil: wait for an event only
+		if !recheckAt.IsZero() {
+			recheck = time.After(time.Until(recheckAt)) // collected once unreachable (Go 1.23+)
+		}
 		select {
 		case <-ctx.Done():
 			return context.Cause(ctx)
 		case <-changed:
+		case <-recheck:
 		}
 	}
 }
 
 // listProjectContainers lists every container (running or not) that carries
 // the project label.
-func listProjectContainers(ctx context.Context, cli *client.Client, project string) ([]container.Summary, error) {
+func listProjectContainers(ctx context.Context, cli engineAPI, project string) ([]container.Summary, error) {
 	f := client.Filters{}
 	f.Add("label", projectFilterLabel(project))
 	res, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
@@ -253,13 +284,15 @@ func listProjectContainers(ctx context.Context, cli *client.Client, project stri
 }
 
 var (
-	exitedRE = regexp.MustCompile(`^Exited \((-?\d+)\)`)
+	exitedRE = regexp.MustCompile(`^(?:Exited|Restarting) \((-?\d+)\)`)
+	upForRE  = regexp.MustCompile(`^Up (Less than a second|(\d+) seconds?)`)
 )
 
-// stateFromSummary reads a container's state from a list entry. Engines
-// before API 1.52 do not report health in the list, only in the Status
-// text ("Up 3 seconds (healthy)"), which has kept that form for years.
-func stateFromSummary(c container.Summary) *containerState {
+// stateFromSummary reads a container's state from a list entry taken at
+// now. Engines before API 1.52 do not report health in the list, only in
+// the Status text ("Up 3 seconds (healthy)"), which has kept that form for
+// years; how long it has been up comes from the same text.
+func stateFromSummary(c container.Summary, now time.Time) *containerState {
 	st := &containerState{
 		ID:      c.ID,
 		Service: c.Labels[labelService],
@@ -283,8 +316,30 @@ func stateFromSummary(c container.Summary) *containerState {
 	}
 	if m := exitedRE.FindStringSubmatch(c.Status); m != nil {
 		st.ExitCode, _ = strconv.Atoi(m[1])
+		st.LastExit = st.ExitCode
+	}
+	if st.State == target.StateRunning || st.State == target.StatePaused {
+		st.StartedAt = now.Add(-upFor(c.Status))
 	}
 	return st
+}
+
+// upFor reads how long a container has been up from its status text, to
+// the second, never more than the truth. The engine writes "Up Less than a
+// second", "Up 1 second", "Up 42 seconds", then minutes and longer, which
+// are all well past any settle window: a minute is returned for those.
+func upFor(status string) time.Duration {
+	m := upForRE.FindStringSubmatch(status)
+	switch {
+	case !strings.HasPrefix(status, "Up "):
+		return 0
+	case m == nil:
+		return time.Minute
+	case m[2] == "":
+		return 0 // less than a second
+	}
+	n, _ := strconv.Atoi(m[2])
+	return time.Duration(n) * time.Second
 }
 
 // correct overwrites a container's state and health with what an inspect

@@ -16,7 +16,7 @@ import (
 // observe reads what exists: containers (from the monitor's snapshot, which
 // is current), networks, volumes and images, and computes each service's
 // desired state.
-func (d *Deployment) observe(ctx context.Context, cli *client.Client, services []types.ServiceConfig, mon *monitor) (observedState, []desiredService, error) {
+func (d *Deployment) observe(ctx context.Context, cli engineAPI, services []types.ServiceConfig, mon *monitor) (observedState, []desiredService, error) {
 	obs := observedState{Networks: map[string]bool{}, Volumes: map[string]bool{}, Images: map[string]string{}}
 	snap, _ := mon.snapshot()
 	for _, c := range snap {
@@ -24,7 +24,7 @@ func (d *Deployment) observe(ctx context.Context, cli *client.Client, services [
 		obs.Containers = append(obs.Containers, observedContainer{
 			ID: c.ID, Name: c.Name, Service: c.Service, Number: c.Number, State: c.State,
 			Hash: c.Labels[labelConfigHash], ImageID: c.Labels[labelImage],
-			Completed: known && c.State == target.StateExited && c.ExitCode == 0 && !willRestart(svc, 0),
+			Completed: known && d.oneShot[c.Service] && c.State == target.StateExited && c.ExitCode == 0 && !willRestart(svc.Restart, 0),
 		})
 	}
 	sort.Slice(obs.Containers, func(i, j int) bool { return target.NaturalLess(obs.Containers[i].Name, obs.Containers[j].Name) })

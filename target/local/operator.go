@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/client"
 	"golang.org/x/sync/errgroup"
@@ -20,9 +19,9 @@ import (
 var _ target.Operator = (*Deployment)(nil)
 
 // serviceContainers lists the containers of one service, in replica order.
-func (d *Deployment) serviceContainers(ctx context.Context, service string) (*client.Client, []containerState, error) {
-	if _, ok := d.project.Services[service]; !ok {
-		return nil, nil, fmt.Errorf("no service %q in project %q", service, d.project.Name)
+func (d *Deployment) serviceContainers(ctx context.Context, service string) (engineAPI, []containerState, error) {
+	if _, err := d.service(service); err != nil {
+		return nil, nil, err
 	}
 	cli, err := d.engine.Client(ctx)
 	if err != nil {
@@ -35,7 +34,7 @@ func (d *Deployment) serviceContainers(ctx context.Context, service string) (*cl
 	var out []containerState
 	for _, c := range list {
 		if c.Labels[labelService] == service {
-			out = append(out, *stateFromSummary(c))
+			out = append(out, *stateFromSummary(c, time.Now()))
 		}
 	}
 	for i := 1; i < len(out); i++ {
@@ -59,7 +58,7 @@ func (d *Deployment) Containers(ctx context.Context, service string) ([]target.S
 }
 
 // each runs fn on every container of the service, in parallel.
-func (d *Deployment) each(ctx context.Context, service string, fn func(ctx context.Context, cli *client.Client, c containerState) error) error {
+func (d *Deployment) each(ctx context.Context, service string, fn func(ctx context.Context, cli engineAPI, c containerState) error) error {
 	cli, cs, err := d.serviceContainers(ctx, service)
 	if err != nil {
 		return err
@@ -77,14 +76,14 @@ func (d *Deployment) Stop(ctx context.Context, service string, timeout time.Dura
 		secs := int(math.Ceil(timeout.Seconds())) // the engine takes whole seconds; never round a grace period down to none
 		t = &secs
 	}
-	return d.each(ctx, service, func(ctx context.Context, cli *client.Client, c containerState) error {
+	return d.each(ctx, service, func(ctx context.Context, cli engineAPI, c containerState) error {
 		_, err := cli.ContainerStop(ctx, c.ID, client.ContainerStopOptions{Timeout: t})
 		return wrapOp("stop", c, err)
 	})
 }
 
 func (d *Deployment) Start(ctx context.Context, service string) error {
-	return d.each(ctx, service, func(ctx context.Context, cli *client.Client, c containerState) error {
+	return d.each(ctx, service, func(ctx context.Context, cli engineAPI, c containerState) error {
 		if c.State == target.StateRunning {
 			return nil
 		}
@@ -94,21 +93,21 @@ func (d *Deployment) Start(ctx context.Context, service string) error {
 }
 
 func (d *Deployment) Kill(ctx context.Context, service, signal string) error {
-	return d.each(ctx, service, func(ctx context.Context, cli *client.Client, c containerState) error {
+	return d.each(ctx, service, func(ctx context.Context, cli engineAPI, c containerState) error {
 		_, err := cli.ContainerKill(ctx, c.ID, client.ContainerKillOptions{Signal: signal})
 		return wrapOp("kill", c, err)
 	})
 }
 
 func (d *Deployment) Pause(ctx context.Context, service string) error {
-	return d.each(ctx, service, func(ctx context.Context, cli *client.Client, c containerState) error {
+	return d.each(ctx, service, func(ctx context.Context, cli engineAPI, c containerState) error {
 		_, err := cli.ContainerPause(ctx, c.ID, client.ContainerPauseOptions{})
 		return wrapOp("pause", c, err)
 	})
 }
 
 func (d *Deployment) Unpause(ctx context.Context, service string) error {
-	return d.each(ctx, service, func(ctx context.Context, cli *client.Client, c containerState) error {
+	return d.each(ctx, service, func(ctx context.Context, cli engineAPI, c containerState) error {
 		_, err := cli.ContainerUnpause(ctx, c.ID, client.ContainerUnpauseOptions{})
 		return wrapOp("unpause", c, err)
 	})
@@ -171,7 +170,7 @@ func firstRunning(cs []containerState) (containerState, bool) {
 // on (forcefully, as a partition would).
 func (d *Deployment) Disconnect(ctx context.Context, service string) error {
 	s := d.project.Services[service]
-	return d.each(ctx, service, func(ctx context.Context, cli *client.Client, c containerState) error {
+	return d.each(ctx, service, func(ctx context.Context, cli engineAPI, c containerState) error {
 		for _, key := range networkOrder(s) {
 			name := d.project.Networks[key].Name
 			if _, err := cli.NetworkDisconnect(ctx, name, client.NetworkDisconnectOptions{Container: c.ID, Force: true}); err != nil && !isNotFound(err) {
@@ -186,7 +185,7 @@ func (d *Deployment) Disconnect(ctx context.Context, service string) error {
 // aliases up gave them, so names resolve again.
 func (d *Deployment) Connect(ctx context.Context, service string) error {
 	s := d.project.Services[service]
-	return d.each(ctx, service, func(ctx context.Context, cli *client.Client, c containerState) error {
+	return d.each(ctx, service, func(ctx context.Context, cli engineAPI, c containerState) error {
 		spec, err := buildContainerSpec(d.project, s, specOptions{Number: c.Number})
 		if err != nil {
 			return err
@@ -210,13 +209,9 @@ func (d *Deployment) Connect(ctx context.Context, service string) error {
 // WaitHealthy waits until every container of the services is ready (see
 // readiness), driven by events.
 func (d *Deployment) WaitHealthy(ctx context.Context, services []string, timeout time.Duration) error {
-	var cfgs []types.ServiceConfig
-	for _, name := range services {
-		s, ok := d.project.Services[name]
-		if !ok {
-			return fmt.Errorf("no service %q in project %q", name, d.project.Name)
-		}
-		cfgs = append(cfgs, s)
+	cfgs, err := d.namedServices(services)
+	if err != nil {
+		return err
 	}
 	cli, err := d.engine.Client(ctx)
 	if err != nil {

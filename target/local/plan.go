@@ -179,10 +179,10 @@ func reconcile(project string, networks, volumes []string, services []desiredSer
 				ops = append(ops, operation{Kind: opRemoveContainer, Name: c.Name, Service: s.Name, Number: c.Number, ContainerID: c.ID, Reason: "scaled down"})
 				continue
 			case dup && c.Name != canonical:
-				ops = append(ops, operation{Kind: opRemoveContainer, Name: c.Name, Service: s.Name, Number: c.Number, ContainerID: c.ID, Reason: "left over from an interrupted recreate"})
+				ops = append(ops, operation{Kind: opRemoveContainer, Name: c.Name, Service: s.Name, Number: c.Number, ContainerID: c.ID, Reason: duplicateReason(c, canonical)})
 				continue
 			case dup:
-				ops = append(ops, operation{Kind: opRemoveContainer, Name: prev.Name, Service: s.Name, Number: prev.Number, ContainerID: prev.ID, Reason: "left over from an interrupted recreate"})
+				ops = append(ops, operation{Kind: opRemoveContainer, Name: prev.Name, Service: s.Name, Number: prev.Number, ContainerID: prev.ID, Reason: duplicateReason(prev, canonical)})
 			}
 			byNumber[c.Number] = c
 		}
@@ -237,4 +237,20 @@ func reconcile(project string, networks, volumes []string, services []desiredSer
 
 func containerNameFor(project string, s desiredService, n int) string {
 	return replicaName(project, s.Name, s.ContainerName, n)
+}
+
+// duplicateReason says why a second container with one replica's labels is
+// removed: only one whose name a recreate gives the container it puts
+// aside (executor_containers.go) was left by an interrupted recreate.
+func duplicateReason(c observedContainer, canonical string) string {
+	if c.Name == asideName(c.ID, canonical) {
+		return "left over from an interrupted recreate"
+	}
+	return "duplicate: it carries the labels of " + canonical
+}
+
+// asideName is the name a recreate gives the old container while its
+// successor is created.
+func asideName(id, name string) string {
+	return id[:min(12, len(id))] + "_" + name
 }

@@ -1,7 +1,6 @@
 package local
 
 import (
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,20 +11,20 @@ import (
 	"github.com/opdeploy/opdeploy/target"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files in testdata/")
-
-// golden compares got with testdata/name, or rewrites it with -update.
+// golden compares got with testdata/name, or rewrites it when
+// UPDATE_GOLDEN is set: the one switch for every golden file in the
+// repository, testscript sections included.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
 	path := filepath.Join("testdata", name)
-	if *update {
+	if os.Getenv("UPDATE_GOLDEN") != "" {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
+		t.Fatalf("%v (run with UPDATE_GOLDEN=1 to create it)", err)
 	}
 	if got != string(want) {
 		t.Errorf("%s differs:\n--- got\n%s--- want\n%s", name, got, want)
@@ -82,7 +81,17 @@ func TestReconcile(t *testing.T) {
 					return c
 				}(),
 				ctr("db", 1, target.StateRunning, "h1", "sha:db"),
-				{ID: "id-aside", Name: "0123456789ab_p-db-1", Service: "db", Number: 1, State: target.StateExited, Hash: "h1", ImageID: "sha:db"},
+				{ID: "0123456789abcdef", Name: "0123456789ab_p-db-1", Service: "db", Number: 1, State: target.StateExited, Hash: "h1", ImageID: "sha:db"},
+			}},
+		},
+		{
+			// Someone made a container by hand with db-1's labels: it is a
+			// duplicate, not the leftover of a recreate.
+			name:     "duplicate-labels",
+			services: []desiredService{svc("db", 1, "h1", "sha:db")},
+			obs: observedState{Networks: map[string]bool{"p_default": true}, Volumes: map[string]bool{"p_data": true}, Containers: []observedContainer{
+				ctr("db", 1, target.StateRunning, "h1", "sha:db"),
+				{ID: "fedcba9876543210", Name: "my-copy-of-db", Service: "db", Number: 1, State: target.StateRunning, Hash: "h1", ImageID: "sha:db"},
 			}},
 		},
 		{

@@ -18,13 +18,9 @@ func (d *Deployment) Restart(ctx context.Context, opts target.RestartOptions) er
 	if len(opts.Services) == 0 {
 		return fmt.Errorf("restart: name at least one service")
 	}
-	var services []types.ServiceConfig
-	for _, name := range opts.Services {
-		s, ok := d.project.Services[name]
-		if !ok {
-			return fmt.Errorf("no service %q in project %q", name, d.project.Name)
-		}
-		services = append(services, s)
+	services, err := d.namedServices(opts.Services)
+	if err != nil {
+		return err
 	}
 	cli, unlock, err := d.begin(ctx, progress)
 	if err != nil {
@@ -71,7 +67,7 @@ func (d *Deployment) restartDependents(round []types.ServiceConfig, done map[str
 	return next
 }
 
-func (d *Deployment) restartRound(ctx context.Context, cli *client.Client, mon *monitor, progress target.Progress, services []types.ServiceConfig, opts target.RestartOptions) error {
+func (d *Deployment) restartRound(ctx context.Context, cli engineAPI, mon *monitor, progress target.Progress, services []types.ServiceConfig, opts target.RestartOptions) error {
 	x := d.waitExecutor(cli, mon, progress, services, true)
 	for _, s := range services {
 		if len(x.current[s.Name]) == 0 {

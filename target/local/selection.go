@@ -23,13 +23,10 @@ func (d *Deployment) selectServices(names []string) ([]types.ServiceConfig, erro
 		}
 		s, ok := d.project.Services[name]
 		if !ok {
-			if _, disabled := d.project.DisabledServices[name]; disabled {
-				return fmt.Errorf("service %q is not active (enable its profile with --profile)", name)
-			}
-			if from != "" {
+			if _, disabled := d.project.DisabledServices[name]; !disabled && from != "" {
 				return fmt.Errorf("service %q depends on %q, which is not in project %q", from, name, d.project.Name)
 			}
-			return fmt.Errorf("no service %q in project %q (services: %s)", name, d.project.Name, strings.Join(d.Describe().ServiceNames(), ", "))
+			return d.unknownService(name)
 		}
 		seen[name] = true
 		for dep, cfg := range s.DependsOn {
@@ -85,4 +82,20 @@ func (d *Deployment) resources(services []types.ServiceConfig) (networks, volume
 		}
 	}
 	return sortedKeys(nets), sortedKeys(vols)
+}
+
+// service returns the active service with that name; for any other name,
+// the one error every verb gives.
+func (d *Deployment) service(name string) (types.ServiceConfig, error) {
+	if s, ok := d.project.Services[name]; ok {
+		return s, nil
+	}
+	return types.ServiceConfig{}, d.unknownService(name)
+}
+
+func (d *Deployment) unknownService(name string) error {
+	if s, disabled := d.project.DisabledServices[name]; disabled {
+		return fmt.Errorf("service %q is not active in project %q (enable its profile with --profile %s)", name, d.project.Name, strings.Join(s.Profiles, " or --profile "))
+	}
+	return fmt.Errorf("no service %q in project %q (services: %s)", name, d.project.Name, strings.Join(d.Describe().ServiceNames(), ", "))
 }

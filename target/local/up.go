@@ -18,8 +18,27 @@ const maxParallel = 32
 
 // Up converges the engine on the project: observe what exists, compute a
 // plan, run it in dependency order, then (unless NoWait) wait for every
-// service to be ready.
+// service to be ready. opts.Timeout bounds all of it, from the lock and
+// image builds to the last readiness wait.
 func (d *Deployment) Up(ctx context.Context, opts target.UpOptions) error {
+	var deadline time.Time
+	if opts.Timeout > 0 && !opts.DryRun {
+		deadline = time.Now().Add(opts.Timeout)
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadlineCause(ctx, deadline, errWaitTimeout)
+		defer cancel()
+	}
+	err := d.up(ctx, opts, deadline)
+	var diagnosed *diagnosis
+	if err != nil && errors.Is(context.Cause(ctx), errWaitTimeout) && !errors.As(err, &diagnosed) {
+		// The deadline passed outside the readiness waits (which explain
+		// themselves): waiting for the lock, building, or a stalled call.
+		return fmt.Errorf("up did not finish within --timeout %s: %w", opts.Timeout, err)
+	}
+	return err
+}
+
+func (d *Deployment) up(ctx context.Context, opts target.UpOptions, deadline time.Time) error {
 	progress := orNoProgress(opts.Progress)
 	services, err := d.selectServices(opts.Services)
 	if err != nil {
@@ -99,10 +118,10 @@ func (d *Deployment) Up(ctx context.Context, opts target.UpOptions) error {
 			}
 		}
 	}
-	x.timeout = opts.Timeout
+	x.timeout, x.deadline = opts.Timeout, deadline
 	if err := x.run(ctx, p, services); err != nil {
 		if errors.Is(err, errWaitTimeout) && ctx.Err() == nil {
-			return x.diagnose(context.WithoutCancel(ctx), services, err, opts.Timeout)
+			return x.diagnose(ctx, services, err, opts.Timeout)
 		}
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
@@ -18,7 +17,7 @@ import (
 // waitExecutor is an executor for waiting on containers that already exist:
 // every container of services (replicas 1..scale) is adopted as current.
 // With restarting, each counts as ready only after a start newer than now.
-func (d *Deployment) waitExecutor(cli *client.Client, mon *monitor, progress target.Progress, services []types.ServiceConfig, restarting bool) *executor {
+func (d *Deployment) waitExecutor(cli engineAPI, mon *monitor, progress target.Progress, services []types.ServiceConfig, restarting bool) *executor {
 	x := &executor{d: d, cli: cli, mon: mon, progress: progress, current: map[string][]string{}, fresh: map[string]int{}}
 	snap, _ := mon.snapshot()
 	for _, s := range services {
@@ -49,16 +48,21 @@ func (x *executor) waitDependencies(ctx context.Context, s types.ServiceConfig) 
 			return context.Cause(ctx)
 		case <-ch:
 		}
-		depSvc := x.d.project.Services[dep]
+		depRole := x.d.role(x.d.project.Services[dep])
 		x.event("service "+s.Name, s.Name, "waiting", fmt.Sprintf("for %s (%s)", dep, cfg.Condition), false, nil)
 		ids := x.ids(dep)
-		err := x.waitConfirmed(ctx, ids, func(snap []containerState) (bool, error) {
-			return conditionMet(cfg.Condition, depSvc, ids, x.freshIDs(), snap)
+		err := x.waitConfirmed(ctx, ids, func(snap []containerState, _ time.Time) (bool, time.Time, error) {
+			met, err := conditionMet(cfg.Condition, depRole, ids, x.freshIDs(), snap)
+			return met, time.Time{}, err
 		})
 		if err != nil && !cfg.Required && ctx.Err() == nil {
 			// An optional dependency that fails is reported, not fatal.
 			x.event("service "+s.Name, s.Name, "warning", fmt.Sprintf("optional dependency %s (%s) failed: %v; starting anyway", dep, cfg.Condition, err), true, nil)
 			continue
+		}
+		if err != nil && ctx.Err() == nil {
+			// Show why: the dependency's state and last log lines.
+			return fmt.Errorf("service %q: waiting for %s (%s): %w\n%s", s.Name, dep, cfg.Condition, err, x.describeAll(ctx, ids))
 		}
 		if err != nil {
 			return fmt.Errorf("service %q: waiting for %s (%s): %w", s.Name, dep, cfg.Condition, err)
@@ -74,9 +78,9 @@ func (x *executor) waitDependencies(ctx context.Context, s types.ServiceConfig) 
 // health to "starting"; the event stream alone would end the wait too
 // early. When the engine disagrees, the snapshot is corrected (unless a
 // newer event arrived meanwhile) and the wait goes on.
-func (x *executor) waitConfirmed(ctx context.Context, ids []string, cond func([]containerState) (bool, error)) error {
+func (x *executor) waitConfirmed(ctx context.Context, ids []string, cond func([]containerState, time.Time) (bool, time.Time, error)) error {
 	for {
-		if err := x.mon.waitFor(ctx, cond); err != nil {
+		if err := x.mon.waitForTimed(ctx, cond); err != nil {
 			return err
 		}
 		fresh := x.freshIDs()
@@ -108,105 +112,6 @@ func (x *executor) waitConfirmed(ctx context.Context, ids []string, cond func([]
 	}
 }
 
-// pending reports whether a container this run (re)started has not yet
-// been seen starting.
-func pending(fresh map[string]int, c containerState) bool {
-	baseline, ok := fresh[c.ID]
-	return ok && c.Starts <= baseline
-}
-
-// conditionMet evaluates a depends_on condition over the containers ids of a
-// dependency. fresh containers were started by this run and count only once
-// their start event has been seen.
-func conditionMet(condition string, dep types.ServiceConfig, ids []string, fresh map[string]int, snap []containerState) (bool, error) {
-	byID := map[string]containerState{}
-	for _, c := range snap {
-		byID[c.ID] = c
-	}
-	if len(ids) == 0 {
-		return dep.GetScale() == 0, nil
-	}
-	for _, id := range ids {
-		c, ok := byID[id]
-		if !ok || pending(fresh, c) {
-			return false, nil
-		}
-		switch condition {
-		case types.ServiceConditionCompletedSuccessfully:
-			if c.State != target.StateExited {
-				return false, nil
-			}
-			if c.ExitCode != 0 {
-				return false, fmt.Errorf("%s exited with code %d", c.Name, c.ExitCode)
-			}
-		case types.ServiceConditionHealthy:
-			if c.State == target.StateExited && !willRestart(dep, c.ExitCode) {
-				return false, fmt.Errorf("%s exited with code %d before it was healthy", c.Name, c.ExitCode)
-			}
-			if c.State == target.StateRunning && c.Health == target.HealthNone && c.Starts > 0 {
-				return false, fmt.Errorf("%s has no healthcheck, so it cannot become healthy", c.Name)
-			}
-			if c.State != target.StateRunning || c.Health != target.HealthHealthy {
-				return false, nil
-			}
-		default: // service_started
-			if c.State == target.StateCreated {
-				return false, nil
-			}
-		}
-	}
-	return true, nil
-}
-
-// willRestart reports whether the engine restarts a container of s that
-// exited with code.
-func willRestart(s types.ServiceConfig, code int) bool {
-	mode, _, _ := strings.Cut(s.Restart, ":")
-	switch mode {
-	case "always", "unless-stopped":
-		return true
-	case "on-failure":
-		return code != 0
-	}
-	return false
-}
-
-// readiness says whether a service's containers are ready: running and
-// healthy (or without healthcheck), or - for one-shot services - exited 0.
-// It returns a final error when a container exited and will not be
-// restarted.
-func readiness(s types.ServiceConfig, ids []string, fresh map[string]int, snap []containerState) (bool, error) {
-	byID := map[string]containerState{}
-	for _, c := range snap {
-		byID[c.ID] = c
-	}
-	if len(ids) < s.GetScale() {
-		return false, nil
-	}
-	for _, id := range ids {
-		c, ok := byID[id]
-		if !ok || pending(fresh, c) {
-			return false, nil
-		}
-		switch c.State {
-		case target.StateRunning:
-			if c.Health != target.HealthHealthy && c.Health != target.HealthNone {
-				return false, nil
-			}
-		case target.StateExited:
-			if willRestart(s, c.ExitCode) {
-				return false, nil
-			}
-			if c.ExitCode != 0 {
-				return false, fmt.Errorf("%s exited with code %d", c.Name, c.ExitCode)
-			}
-		default:
-			return false, nil
-		}
-	}
-	return true, nil
-}
-
 // waitReady waits for every service to be ready, up to timeout (zero:
 // no limit). On failure it says which service, its state, the last
 // healthcheck output and its last log lines.
@@ -223,8 +128,9 @@ func (x *executor) waitReady(ctx context.Context, services []types.ServiceConfig
 	for _, s := range services {
 		g.Go(func() error {
 			ids := x.ids(s.Name)
-			err := x.waitConfirmed(gctx, ids, func(snap []containerState) (bool, error) {
-				return readiness(s, ids, x.freshIDs(), snap)
+			r := x.d.role(s)
+			err := x.waitConfirmed(gctx, ids, func(snap []containerState, now time.Time) (bool, time.Time, error) {
+				return readiness(r, ids, x.freshIDs(), snap, now)
 			})
 			if err != nil {
 				return &notReadyError{service: s.Name, cause: err}
@@ -240,7 +146,7 @@ func (x *executor) waitReady(ctx context.Context, services []types.ServiceConfig
 	if ctx.Err() != nil {
 		return context.Cause(ctx) // interrupted: nothing to diagnose
 	}
-	return x.diagnose(context.WithoutCancel(ctx), services, err, timeout)
+	return x.diagnose(ctx, services, err, timeout)
 }
 
 var errWaitTimeout = errors.New("timed out")

@@ -1,19 +1,32 @@
-package engine
+package main
 
 import (
 	"context"
 	"testing"
+
+	"github.com/opdeploy/opdeploy/engine"
 )
+
+// The example subjects load through the real targets, as the CLI wires them.
+func loadExample(t *testing.T, file string, opts engine.Options) (*engine.Subject, error) {
+	t.Helper()
+	tgts, err := newTargets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Resolver = tgts
+	return engine.Load(context.Background(), file, opts)
+}
 
 func TestLoadExampleSubjects(t *testing.T) {
 	for _, c := range []struct {
 		file     string
 		services int
 	}{
-		{"../examples/subjects/etcd.star", 3},
-		{"../examples/subjects/tikv.star", 8},
+		{"../../examples/subjects/etcd.star", 3},
+		{"../../examples/subjects/tikv.star", 8},
 	} {
-		s, err := Load(context.Background(), c.file, Options{})
+		s, err := loadExample(t, c.file, engine.Options{})
 		if err != nil {
 			t.Fatalf("%s: %v", c.file, err)
 		}
@@ -30,7 +43,7 @@ func TestLoadExampleSubjects(t *testing.T) {
 }
 
 func TestLoadParamsAndProfiles(t *testing.T) {
-	s, err := Load(context.Background(), "../examples/subjects/tikv.star", Options{
+	s, err := loadExample(t, "../../examples/subjects/tikv.star", engine.Options{
 		Params:   map[string]string{"tikv": "5", "pd": "1"},
 		Profiles: []string{"load"},
 	})

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/client"
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// labelTestProject marks containers a script makes behind opdeploy's back,
+// outside its project, so that the harness removes them afterwards.
+const labelTestProject = "dev.opdeploy.test.project"
+
+// engineCmd acts on the engine directly, behind opdeploy's back, as an
+// operator or another tool would:
+//
+//	engine stop|kill|start|rm CONTAINER
+//	engine run NAME NETWORK    a container of $TESTIMAGE outside the project, on NETWORK
+func engineCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: engine stop|kill|start|rm CONTAINER | engine run NAME NETWORK")
+	}
+	cli := mustDocker(ts)
+	ctx := context.Background()
+	var err error
+	switch args[0] {
+	case "stop":
+		_, err = cli.ContainerStop(ctx, args[1], client.ContainerStopOptions{})
+	case "kill":
+		_, err = cli.ContainerKill(ctx, args[1], client.ContainerKillOptions{Signal: "SIGKILL"})
+	case "start":
+		_, err = cli.ContainerStart(ctx, args[1], client.ContainerStartOptions{})
+	case "rm":
+		_, err = cli.ContainerRemove(ctx, args[1], client.ContainerRemoveOptions{Force: true})
+	case "run":
+		if len(args) != 3 {
+			ts.Fatalf("usage: engine run NAME NETWORK")
+		}
+		var res client.ContainerCreateResult
+		res, err = cli.ContainerCreate(ctx, client.ContainerCreateOptions{
+			Name:             args[1],
+			Config:           &container.Config{Image: testImage, Labels: map[string]string{labelTestProject: ts.Getenv("PROJECT")}},
+			HostConfig:       &container.HostConfig{NetworkMode: container.NetworkMode(args[2])},
+			NetworkingConfig: &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{args[2]: {}}},
+		})
+		if err == nil {
+			_, err = cli.ContainerStart(ctx, res.ID, client.ContainerStartOptions{})
+		}
+	default:
+		ts.Fatalf("engine: unknown action %q", args[0])
+	}
+	if err != nil {
+		ts.Fatalf("engine %s: %v", strings.Join(args, " "), err)
+	}
+	fmt.Fprintf(ts.Stdout(), "%s %s\n", args[0], args[1])
+}

@@ -1,0 +1,108 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/moby/moby/client"
+)
+
+// defaultSocket is where the Docker daemon listens when DOCKER_HOST is
+// unset.
+const defaultSocket = "unix:///var/run/docker.sock"
+
+// Engine is a lazily connected Docker Engine API client, shared by every
+// deployment of one process. Nothing connects until a verb needs Docker,
+// so --help, version, validate and config never touch the daemon. The
+// composition root (cmd) makes one and hands it to every Deployment.
+type Engine struct {
+	// CallTimeout bounds each API call (DefaultCallTimeout when zero).
+	CallTimeout time.Duration
+	// Connect makes the client; nil means the environment's (DOCKER_HOST
+	// and friends, API version negotiated: ours speak 1.41). Tests supply
+	// their own.
+	Connect func(ctx context.Context) (engineAPI, error)
+
+	once     sync.Once
+	api      engineAPI
+	err      error
+	inflight inflight
+}
+
+// NewEngine returns an engine that connects as the environment says and
+// bounds each call by callTimeout (DefaultCallTimeout when zero).
+func NewEngine(callTimeout time.Duration) *Engine {
+	return &Engine{CallTimeout: callTimeout}
+}
+
+// Client returns a connected client, pinging the daemon the first time so
+// that an unreachable daemon is reported once, clearly. Every call through
+// it is bounded (engineapi_bounded.go).
+func (e *Engine) Client(ctx context.Context) (engineAPI, error) {
+	e.once.Do(func() {
+		connect := e.Connect
+		if connect == nil {
+			connect = connectFromEnv
+		}
+		api, err := connect(ctx)
+		if err != nil {
+			e.err = err
+			return
+		}
+		timeout := e.CallTimeout
+		if timeout <= 0 {
+			timeout = DefaultCallTimeout
+		}
+		e.api = &boundedAPI{engineAPI: api, timeout: timeout, inflight: &e.inflight}
+	})
+	return e.api, e.err
+}
+
+// InFlight describes the Engine API calls under way, oldest first, so that
+// an interrupted verb can say what it was waiting for.
+func (e *Engine) InFlight() []string { return e.inflight.list() }
+
+// connectFromEnv connects as the docker CLI would and negotiates the API
+// version, within a bounded ping.
+func connectFromEnv(ctx context.Context) (engineAPI, error) {
+	cli, err := client.New(client.FromEnv)
+	if err != nil {
+		return nil, fmt.Errorf("docker client: %w", err)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := cli.Ping(pingCtx, client.PingOptions{NegotiateAPIVersion: true}); err != nil {
+		return nil, &UnreachableError{Endpoint: endpoint(), Err: err}
+	}
+	return cli, nil
+}
+
+// UnreachableError says the Docker daemon could not be reached.
+type UnreachableError struct {
+	Endpoint string
+	Err      error
+}
+
+func (e *UnreachableError) Error() string {
+	// The dial error says what failed without the HTTP request around it.
+	reason := e.Err.Error()
+	var opErr *net.OpError
+	if errors.As(e.Err, &opErr) {
+		reason = opErr.Error()
+	}
+	return fmt.Sprintf("cannot reach the Docker daemon at %s: %s (is it running? set DOCKER_HOST to use another)", e.Endpoint, reason)
+}
+
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+func endpoint() string {
+	if h := os.Getenv("DOCKER_HOST"); h != "" {
+		return h
+	}
+	return defaultSocket
+}
