@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/opdeploy/opdeploy/starlark"
 	"github.com/opdeploy/opdeploy/target"
 )
 
@@ -81,7 +82,7 @@ func (s *Subject) selectChecks(names []string) ([]check, error) {
 			for _, c := range all {
 				known = append(known, c.spec.Name)
 			}
-			return nil, fmt.Errorf("no check %q in subject %q (checks: %s)", n, s.Name, strings.Join(known, ", "))
+			return nil, fmt.Errorf("no check %q in subject %q%s (checks: %s)", n, s.Name, starlark.DidYouMean(n, known), strings.Join(known, ", "))
 		}
 	}
 	return out, nil
@@ -165,7 +166,7 @@ var checkClient = &http.Client{
 
 func timeoutErr(ctx context.Context, c target.CheckSpec, err error) error {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return fmt.Errorf("no answer within %s", c.Timeout)
+		return fmt.Errorf("no answer within %s (%w)", c.Timeout, err)
 	}
 	return err
 }

@@ -316,7 +316,7 @@ func (r *runner) waitUntil(t *gostarlark.Thread, b *gostarlark.Builtin, args gos
 	if interval <= 0 {
 		interval = durationArg(500 * time.Millisecond)
 	}
-	return r.step(t, "wait_until", fn.Name(), "", time.Duration(timeout), func(ctx context.Context) (gostarlark.Value, error) {
+	return r.stepOnThread(t, "wait_until", fn.Name(), time.Duration(timeout), func(ctx context.Context) (gostarlark.Value, error) {
 		var last error
 		saved := r.ctx
 		r.ctx = ctx

@@ -67,7 +67,7 @@ func (s *Subject) Run(ctx context.Context, name string, opts RunOptions) error {
 		for _, q := range s.Sequences {
 			names = append(names, q.Name)
 		}
-		return fmt.Errorf("no sequence %q in subject %q (sequences: %s)", name, s.Name, orNone(strings.Join(names, ", ")))
+		return fmt.Errorf("no sequence %q in subject %q%s (sequences: %s)", name, s.Name, starlark.DidYouMean(name, names), orNone(strings.Join(names, ", ")))
 	}
 	op, ok := s.Target.(target.Operator)
 	if !ok {
@@ -167,8 +167,24 @@ func sequencePos(t *gostarlark.Thread) target.Pos {
 }
 
 // step runs one ctx action: reported with its start and duration, bounded
-// by its own timeout (when positive) and the run's.
+// by its own timeout (when positive) and the run's. The action runs on its
+// own goroutine, so the bound holds even when a call inside it ignores its
+// context: the step ends at its deadline (plus cleanupGrace) and the call
+// is left to finish.
 func (r *runner) step(t *gostarlark.Thread, name, args, service string, timeout time.Duration, fn func(ctx context.Context) (gostarlark.Value, error)) (gostarlark.Value, error) {
+	return r.runStep(t, name, args, service, timeout, func(ctx context.Context) (gostarlark.Value, error) {
+		return boundedCall(ctx, fn)
+	})
+}
+
+// stepOnThread is step for an action that runs Starlark code on the
+// sequence's own thread (wait_until's function), which must not leave the
+// thread's goroutine; cancelling the thread bounds it instead.
+func (r *runner) stepOnThread(t *gostarlark.Thread, name, args string, timeout time.Duration, fn func(ctx context.Context) (gostarlark.Value, error)) (gostarlark.Value, error) {
+	return r.runStep(t, name, args, "", timeout, fn)
+}
+
+func (r *runner) runStep(t *gostarlark.Thread, name, args, service string, timeout time.Duration, fn func(ctx context.Context) (gostarlark.Value, error)) (gostarlark.Value, error) {
 	pos := sequencePos(t)
 	start := time.Now()
 	if r.quiet == 0 {
@@ -177,7 +193,7 @@ func (r *runner) step(t *gostarlark.Thread, name, args, service string, timeout 
 	ctx := r.ctx
 	if timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeoutCause(ctx, timeout, fmt.Errorf("%s %s: not done within %s", name, args, timeout))
+		ctx, cancel = context.WithTimeoutCause(ctx, timeout, &notDoneError{within: timeout})
 		defer cancel()
 	}
 	v, err := fn(ctx)
@@ -193,15 +209,63 @@ func (r *runner) step(t *gostarlark.Thread, name, args, service string, timeout 
 		r.failedStep, r.failedArgs, r.failedPos, r.failedService = name, args, pos, service
 	}
 	if err != nil {
-		if strings.HasPrefix(err.Error(), name+" ") {
-			return nil, err
-		}
-		return nil, fmt.Errorf("%s %s: %w", name, args, err)
+		return nil, &StepError{Step: name, Args: args, Err: err}
 	}
 	if v == nil {
 		v = gostarlark.None
 	}
 	return v, nil
+}
+
+// StepError is a failed step: "wait_healthy etcd0: not ready after 60s".
+type StepError struct {
+	Step, Args string
+	Err        error
+}
+
+func (e *StepError) Error() string {
+	if e.Args == "" {
+		return e.Step + ": " + e.Err.Error()
+	}
+	return e.Step + " " + e.Args + ": " + e.Err.Error()
+}
+
+func (e *StepError) Unwrap() error { return e.Err }
+
+// notDoneError is the cause of a step's own timeout.
+type notDoneError struct{ within time.Duration }
+
+func (e *notDoneError) Error() string { return fmt.Sprintf("not done within %s", e.within) }
+
+// cleanupGrace is how long a step waits, past its deadline, for its action
+// to return: an action that sees its context end cleans up (a timed-out
+// exec kills its command) and says so. One that ignores its context is
+// abandoned then.
+const cleanupGrace = 2 * time.Second
+
+// boundedCall runs fn on its own goroutine and returns when it does, or
+// cleanupGrace after ctx ends, whichever is first.
+func boundedCall(ctx context.Context, fn func(ctx context.Context) (gostarlark.Value, error)) (gostarlark.Value, error) {
+	type result struct {
+		v   gostarlark.Value
+		err error
+	}
+	done := make(chan result, 1) // the call may finish after the step has given up on it
+	go func() {
+		v, err := fn(ctx)
+		done <- result{v, err}
+	}()
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-ctx.Done():
+	}
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-time.After(cleanupGrace):
+		return nil, context.Cause(ctx)
+	}
 }
 
 func orNone(s string) string {

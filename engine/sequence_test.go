@@ -118,3 +118,63 @@ sequence("seq", seq)
 		t.Errorf("error %q lacks boom", se.Error())
 	}
 }
+
+// hangingTarget's exec never returns, whatever its context says: a call
+// to an engine that stopped answering and a client that does not give up.
+type hangingTarget struct {
+	fakeTarget
+	release chan struct{}
+}
+
+func (h *hangingTarget) Exec(context.Context, string, []string) (target.ExecResult, error) {
+	<-h.release
+	return target.ExecResult{}, nil
+}
+
+// A step's deadline holds even when the call inside ignores its context,
+// within wait_until and alone; the whole run's --timeout too.
+func TestStepDeadlinesHoldWhenCallsHang(t *testing.T) {
+	h := &hangingTarget{release: make(chan struct{})}
+	defer close(h.release)
+	s, err := Load(context.Background(), "/s/main.star", Options{
+		FS: starlark.MapFS{"/s/main.star": `
+subject(name = "s", target = local_deployment(services = {"api": {"image": "x"}}))
+def until(ctx):
+    ctx.wait_until(lambda: ctx.exec("api", ["true"]).exit_code == 0, timeout = "200ms")
+def alone(ctx):
+    ctx.exec("api", ["true"], timeout = "200ms")
+def run(ctx):
+    ctx.exec("api", ["true"], timeout = "1h")
+sequence("until", until)
+sequence("alone", alone)
+sequence("run", run)
+`},
+		Resolver: fakeResolver{&h.fakeTarget},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The fake resolver hands out the embedded fakeTarget; run against the
+	// hanging one.
+	s.Target = h
+	for _, c := range []struct {
+		seq     string
+		timeout time.Duration
+		want    string
+	}{
+		{"until", 0, "wait_until lambda: not done within 200ms"},
+		{"alone", 0, "exec api true: not done within 200ms"},
+		{"run", 300 * time.Millisecond, `sequence "run" did not finish within --timeout 300ms`},
+	} {
+		done := make(chan error, 1)
+		go func() { done <- s.Run(context.Background(), c.seq, RunOptions{Timeout: c.timeout}) }()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("%s: err = %v, want %q", c.seq, err, c.want)
+			}
+		case <-time.After(time.Minute): // far past every deadline: the bound did not hold
+			t.Fatalf("%s: still running after a minute", c.seq)
+		}
+	}
+}

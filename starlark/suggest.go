@@ -16,6 +16,31 @@ func suggestName(name string) string {
 	for n := range starlark.Universe {
 		candidates = append(candidates, n)
 	}
+	return closest(name, candidates)
+}
+
+// DidYouMean returns " (did you mean X?)" when one of candidates is close
+// enough to name to be what was meant (a typo, or the start of it), else "".
+// Every "no such name" message about a user's names uses it.
+func DidYouMean(name string, candidates []string) string {
+	if c := closest(name, candidates); c != "" && c != name {
+		return " (did you mean " + c + "?)"
+	}
+	var prefixed []string
+	for _, c := range candidates {
+		if name != "" && c != name && strings.HasPrefix(c, name) {
+			prefixed = append(prefixed, c)
+		}
+	}
+	if len(prefixed) == 1 {
+		return " (did you mean " + prefixed[0] + "?)"
+	}
+	return ""
+}
+
+// closest returns the candidate at the smallest edit distance from name,
+// or "" when none is within two edits (and half of name's length).
+func closest(name string, candidates []string) string {
 	best, bestDist := "", len(name)/2+1
 	for _, c := range candidates {
 		if d := editDistance(strings.ToLower(name), strings.ToLower(c)); d < bestDist || (d == bestDist && c < best) {

@@ -20,6 +20,9 @@ const labelTestProject = "dev.opdeploy.test.project"
 //
 //	engine stop|kill|start|rm CONTAINER
 //	engine run NAME NETWORK    a container of $TESTIMAGE outside the project, on NETWORK
+//	engine top CONTAINER       prints the command line of each of its processes
+//	engine image-id REF VAR    sets $VAR to the ID of an image
+//	engine image-gone ID       fails unless no image has that ID
 func engineCmd(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 2 {
 		ts.Fatalf("usage: engine stop|kill|start|rm CONTAINER | engine run NAME NETWORK")
@@ -36,6 +39,34 @@ func engineCmd(ts *testscript.TestScript, neg bool, args []string) {
 		_, err = cli.ContainerStart(ctx, args[1], client.ContainerStartOptions{})
 	case "rm":
 		_, err = cli.ContainerRemove(ctx, args[1], client.ContainerRemoveOptions{Force: true})
+	case "image-id":
+		var res client.ImageInspectResult
+		if len(args) != 3 {
+			ts.Fatalf("usage: engine image-id REF VAR")
+		}
+		res, err = cli.ImageInspect(ctx, args[1])
+		if err == nil {
+			ts.Setenv(args[2], res.ID)
+			return
+		}
+	case "image-gone":
+		_, err = cli.ImageInspect(ctx, args[1])
+		if err == nil {
+			ts.Fatalf("image %s still exists", args[1])
+		}
+		if !strings.Contains(err.Error(), "No such image") {
+			ts.Fatalf("engine image-gone %s: %v", args[1], err)
+		}
+		err = nil
+	case "top":
+		var res client.ContainerTopResult
+		res, err = cli.ContainerTop(ctx, args[1], client.ContainerTopOptions{Arguments: []string{"-o", "pid,args"}})
+		if err == nil {
+			for _, p := range res.Processes {
+				fmt.Fprintln(ts.Stdout(), strings.Join(p, " "))
+			}
+			return
+		}
 	case "run":
 		if len(args) != 3 {
 			ts.Fatalf("usage: engine run NAME NETWORK")

@@ -66,3 +66,34 @@ func mustLookPath(t *testing.T, name string) string {
 	t.Skipf("%s not on PATH", name)
 	return ""
 }
+
+// A binary that is not an executable ELF file fails the build, naming it,
+// instead of failing at container start with "permission denied".
+func TestAssembleRootfsRejectsWhatCannotRun(t *testing.T) {
+	dir := t.TempDir()
+	script := filepath.Join(dir, "run.sh")
+	data := filepath.Join(dir, "data")
+	noexec := filepath.Join(dir, "sh-copy")
+	sh, err := os.ReadFile(mustLookPath(t, "sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, c := range map[string]struct {
+		content []byte
+		mode    os.FileMode
+	}{script: {[]byte("#!/bin/sh\necho hi\n"), 0o755}, data: {[]byte("hello"), 0o644}, noexec: {sh, 0o644}} {
+		if err := os.WriteFile(path, c.content, c.mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for path, want := range map[string]string{
+		script: "is not an ELF executable",
+		data:   "is not an ELF executable",
+		noexec: "is not executable (mode -rw-r--r--)",
+	} {
+		_, err := assembleRootfs(target.BinaryImage{Tag: "t", Binaries: []string{path}})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: err = %v, want %q", filepath.Base(path), err, want)
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package local
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -9,7 +8,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/client"
 	"golang.org/x/sync/errgroup"
 
@@ -118,43 +116,6 @@ func wrapOp(op string, c containerState, err error) error {
 		return fmt.Errorf("%s %s: %w", op, c.Name, err)
 	}
 	return nil
-}
-
-// Exec runs a command in the first running replica and collects its output.
-func (d *Deployment) Exec(ctx context.Context, service string, command []string) (target.ExecResult, error) {
-	cli, cs, err := d.serviceContainers(ctx, service)
-	if err != nil {
-		return target.ExecResult{}, err
-	}
-	c, ok := firstRunning(cs)
-	if !ok {
-		return target.ExecResult{}, fmt.Errorf("service %q has no running container to exec in", service)
-	}
-	created, err := cli.ExecCreate(ctx, c.ID, client.ExecCreateOptions{Cmd: command, AttachStdout: true, AttachStderr: true})
-	if err != nil {
-		return target.ExecResult{}, fmt.Errorf("exec in %s: %w", c.Name, err)
-	}
-	att, err := cli.ExecAttach(ctx, created.ID, client.ExecAttachOptions{})
-	if err != nil {
-		return target.ExecResult{}, fmt.Errorf("exec in %s: %w", c.Name, err)
-	}
-	defer att.Close()
-	var stdout, stderr bytes.Buffer
-	done := make(chan error, 1)
-	go func() { _, err := stdcopy.StdCopy(&stdout, &stderr, att.Reader); done <- err }()
-	select {
-	case <-ctx.Done():
-		return target.ExecResult{}, context.Cause(ctx)
-	case err := <-done:
-		if err != nil {
-			return target.ExecResult{}, fmt.Errorf("exec in %s: %w", c.Name, err)
-		}
-	}
-	res, err := cli.ExecInspect(ctx, created.ID, client.ExecInspectOptions{})
-	if err != nil {
-		return target.ExecResult{}, fmt.Errorf("exec in %s: %w", c.Name, err)
-	}
-	return target.ExecResult{ExitCode: res.ExitCode, Stdout: stdout.String(), Stderr: stderr.String()}, nil
 }
 
 func firstRunning(cs []containerState) (containerState, bool) {

@@ -61,7 +61,9 @@ func (d *Deployment) up(ctx context.Context, opts target.UpOptions, deadline tim
 
 	// Binary images first: the plan needs their IDs, and a build that
 	// fails should leave nothing else changed.
-	if err := d.buildBinaryImages(ctx, cli, progress, opts.DryRun); err != nil {
+	replaced, err := d.buildBinaryImages(ctx, cli, progress, opts.DryRun)
+	defer removeReplacedImages(ctx, cli, replaced, progress)
+	if err != nil {
 		return err
 	}
 
