@@ -41,7 +41,7 @@ func (s *Subject) Up(ctx context.Context, opts target.UpOptions) error {
 		for _, r := range failing {
 			if !reported[r.Name] {
 				reported[r.Name] = true
-				progress.Event(target.ProgressEvent{Time: time.Now(), Resource: "check " + r.Name, Service: r.Service, Action: "waiting", Detail: r.Detail})
+				progress.Event(target.ProgressEvent{Time: time.Now(), Resource: target.Check(r.Name), Service: r.Service, Action: target.ActionWaiting, Detail: r.Detail})
 			}
 		}
 	})
@@ -52,10 +52,10 @@ func (s *Subject) Up(ctx context.Context, opts target.UpOptions) error {
 		return err
 	}
 	for _, c := range s.Checks {
-		progress.Event(target.ProgressEvent{Time: time.Now(), Resource: "check " + c.Name, Service: c.Service, Action: "passed", Done: true})
+		progress.Event(target.ProgressEvent{Time: time.Now(), Resource: target.Check(c.Name), Service: c.Service, Action: target.ActionPassed, Done: true})
 	}
 	for _, c := range s.FuncChecks {
-		progress.Event(target.ProgressEvent{Time: time.Now(), Resource: "check " + c.Name, Action: "passed", Done: true})
+		progress.Event(target.ProgressEvent{Time: time.Now(), Resource: target.Check(c.Name), Action: target.ActionPassed, Done: true})
 	}
 	return nil
 }

@@ -99,16 +99,17 @@ type jsonEvent struct {
 func (r *renderer) Event(e target.ProgressEvent) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.activity != nil && e.Resource != "" {
+	res := e.Resource.String()
+	if r.activity != nil && !e.Resource.IsZero() {
 		if e.Done {
-			r.activity.end(e.Resource)
-		} else if e.Action != "warning" {
-			r.activity.begin(e.Resource, strings.TrimSpace(e.Resource+" "+e.Action+" "+e.Detail))
+			r.activity.end(res)
+		} else if e.Action != target.ActionWarning {
+			r.activity.begin(res, strings.TrimSpace(res+" "+string(e.Action)+" "+e.Detail))
 		}
 	}
 	switch r.mode {
 	case "json":
-		je := jsonEvent{Time: e.Time.UTC().Format(time.RFC3339Nano), Resource: e.Resource, Service: e.Service, Action: e.Action, Detail: e.Detail, Done: e.Done}
+		je := jsonEvent{Time: e.Time.UTC().Format(time.RFC3339Nano), Resource: res, Service: e.Service, Action: string(e.Action), Detail: e.Detail, Done: e.Done}
 		if e.Err != nil {
 			je.Error = relativize(e.Err.Error())
 		}
@@ -135,27 +136,28 @@ func (r *renderer) plainLine(e target.ProgressEvent) string {
 // tty redraws the live block: a line per resource with its latest action
 // and how long that action has taken.
 func (r *renderer) tty(e target.ProgressEvent) {
-	if e.Action == "warning" || e.Resource == "" || len(r.order) >= r.rows-1 {
+	res := e.Resource.String()
+	if e.Action == target.ActionWarning || e.Resource.IsZero() || len(r.order) >= r.rows-1 {
 		// Printed once above the block; so is everything once the block
 		// would not fit on the screen.
 		r.clearBlock()
 		line := r.plainLine(e)
-		if e.Action == "warning" {
+		if e.Action == target.ActionWarning {
 			line = r.paint(ansiYellow, "warning: "+safeText(e.Detail))
 		}
 		fmt.Fprintln(r.w, line)
 		r.drawBlock()
 		return
 	}
-	if _, seen := r.last[e.Resource]; !seen {
-		r.order = append(r.order, e.Resource)
+	if _, seen := r.last[res]; !seen {
+		r.order = append(r.order, res)
 	}
-	if prev, ok := r.last[e.Resource]; !ok || prev.Done || prev.Action != e.Action {
+	if prev, ok := r.last[res]; !ok || prev.Done || prev.Action != e.Action {
 		if !e.Done || !ok {
-			r.since[e.Resource] = e.Time
+			r.since[res] = e.Time
 		}
 	}
-	r.last[e.Resource] = e
+	r.last[res] = e
 	r.clearBlock()
 	r.drawBlock()
 }

@@ -13,7 +13,7 @@ import (
 // hostileEvent is a failure whose error quotes a container's output.
 func hostileEvent(at time.Time) target.ProgressEvent {
 	return target.ProgressEvent{
-		Time: at, Resource: "container p-web-1", Service: "web", Action: "start failed", Done: true,
+		Time: at, Resource: target.Container("p-web-1"), Service: "web", Action: target.ActionStartFailed, Done: true,
 		Err: errors.New("boom: \x1b]0;pwned\x07\nnext \u009b2J"),
 	}
 }
@@ -50,7 +50,7 @@ func TestRendererTTYKeepsItsOwnCodes(t *testing.T) {
 	r := newRenderer(&b, "tty")
 	r.color = true
 	r.Event(hostileEvent(r.start))
-	r.Event(target.ProgressEvent{Time: r.start, Action: "warning", Detail: "odd \x1b[2J"})
+	r.Event(target.ProgressEvent{Time: r.start, Action: target.ActionWarning, Detail: "odd \x1b[2J"})
 	want := ansiRed + " ✘ container p-web-1  start failed   0.0s: boom: ^[]0;pwned^G^Jnext \\u009b2J" + ansiReset + "\n" +
 		"\x1b[1A\x1b[J" + // the block is cleared to print the warning above it
 		ansiYellow + "warning: odd ^[[2J" + ansiReset + "\n" +

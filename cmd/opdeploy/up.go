@@ -30,9 +30,9 @@ func (c *upCmd) Run(ctx context.Context, out *output, s *engine.Subject) error {
 	}
 	if c.DryRun {
 		opts.Progress = target.ProgressFunc(func(e target.ProgressEvent) {
-			if e.Action == "plan" {
+			if e.Action == target.ActionPlan {
 				fmt.Fprintln(out.stdout, e.Detail)
-			} else if e.Action == "warning" {
+			} else if e.Action == target.ActionWarning {
 				fmt.Fprintf(out.stderr, "warning: %s\n", e.Detail)
 			}
 		})

@@ -47,23 +47,23 @@ func (d *Deployment) buildBinaryImages(ctx context.Context, cli engineAPI, progr
 		if err != nil {
 			return replaced, err
 		}
-		event := func(action, detail string, done bool, err error) {
-			progress.Event(target.ProgressEvent{Time: time.Now(), Resource: "image " + img.Tag, Action: action, Detail: detail, Done: done, Err: err})
+		event := func(action target.Action, detail string, done bool, err error) {
+			progress.Event(target.ProgressEvent{Time: time.Now(), Resource: target.Image(img.Tag), Action: action, Detail: detail, Done: done, Err: err})
 		}
 		if current {
 			continue
 		}
 		if dryRun {
-			progress.Event(target.ProgressEvent{Time: time.Now(), Action: "plan", Detail: fmt.Sprintf("build binary image %s (%d files)", img.Tag, len(files))})
+			progress.Event(target.ProgressEvent{Time: time.Now(), Action: target.ActionPlan, Detail: fmt.Sprintf("build binary image %s (%d files)", img.Tag, len(files))})
 			continue
 		}
-		event("building", fmt.Sprintf("%d files from the host", len(files)), false, nil)
+		event(target.ActionBuilding, fmt.Sprintf("%d files from the host", len(files)), false, nil)
 		if err := importRootfs(ctx, cli, img, files, hash); err != nil {
 			err = fmt.Errorf("binary_image %s: %w", img.Tag, err)
-			event("build failed", "", true, err)
+			event(target.ActionBuildFailed, "", true, err)
 			return replaced, err
 		}
-		event("built", hash[:12], true, nil)
+		event(target.ActionBuilt, hash[:12], true, nil)
 		if oldID != "" {
 			replaced = append(replaced, oldID)
 		}
@@ -80,7 +80,7 @@ func removeReplacedImages(ctx context.Context, cli engineAPI, ids []string, prog
 	for _, id := range ids {
 		_, err := cli.ImageRemove(ctx, id, client.ImageRemoveOptions{PruneChildren: true})
 		if err == nil {
-			progress.Event(target.ProgressEvent{Time: time.Now(), Resource: "image " + short(strings.TrimPrefix(id, "sha256:")), Action: "removed", Detail: "replaced by a rebuild", Done: true})
+			progress.Event(target.ProgressEvent{Time: time.Now(), Resource: target.Image(short(strings.TrimPrefix(id, "sha256:"))), Action: target.ActionRemoved, Detail: "replaced by a rebuild", Done: true})
 		}
 	}
 }

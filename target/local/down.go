@@ -25,7 +25,7 @@ func (d *Deployment) Down(ctx context.Context, opts target.DownOptions) error {
 		return err
 	}
 	defer unlock()
-	event := func(resource, service, action, detail string, done bool, err error) {
+	event := func(resource target.Resource, service string, action target.Action, detail string, done bool, err error) {
 		progress.Event(target.ProgressEvent{Time: time.Now(), Resource: resource, Service: service, Action: action, Detail: detail, Done: done, Err: err})
 	}
 
@@ -54,7 +54,7 @@ func (d *Deployment) Down(ctx context.Context, opts target.DownOptions) error {
 		byService[svc] = append(byService[svc], c)
 	}
 	for _, c := range keep {
-		event("container "+containerDisplayName(c), c.Labels[labelService], "warning", "orphan kept: its service is not in the project; --remove-orphans removes it", true, nil)
+		event(target.Container(containerDisplayName(c)), c.Labels[labelService], target.ActionWarning, "orphan kept: its service is not in the project; --remove-orphans removes it", true, nil)
 	}
 
 	var stopTimeout *int
@@ -72,7 +72,7 @@ func (d *Deployment) Down(ctx context.Context, opts target.DownOptions) error {
 					defer func() { <-sem }()
 					name := containerDisplayName(c)
 					if c.State == container.StateRunning || c.State == container.StatePaused || c.State == container.StateRestarting {
-						event("container "+name, svc, "stopping", "", false, nil)
+						event(target.Container(name), svc, target.ActionStopping, "", false, nil)
 						if _, err := cli.ContainerStop(gctx, c.ID, client.ContainerStopOptions{Timeout: stopTimeout}); err != nil && !isNotFound(err) {
 							return fmt.Errorf("stop %s: %w", name, err)
 						}
@@ -80,7 +80,7 @@ func (d *Deployment) Down(ctx context.Context, opts target.DownOptions) error {
 					if _, err := cli.ContainerRemove(gctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: opts.Volumes}); err != nil && !isNotFound(err) {
 						return fmt.Errorf("remove %s: %w", name, err)
 					}
-					event("container "+name, svc, "removed", "", true, nil)
+					event(target.Container(name), svc, target.ActionRemoved, "", true, nil)
 					return nil
 				})
 			}
@@ -105,10 +105,10 @@ func (d *Deployment) Down(ctx context.Context, opts target.DownOptions) error {
 			if err != nil {
 				return err
 			}
-			event("network "+n.Name, "", "warning", reason, true, nil)
+			event(target.Network(n.Name), "", target.ActionWarning, reason, true, nil)
 			continue
 		}
-		event("network "+n.Name, "", "removed", "", true, nil)
+		event(target.Network(n.Name), "", target.ActionRemoved, "", true, nil)
 	}
 	if opts.Volumes {
 		vols, err := cli.VolumeList(ctx, client.VolumeListOptions{Filters: f})
@@ -119,7 +119,7 @@ func (d *Deployment) Down(ctx context.Context, opts target.DownOptions) error {
 			if _, err := cli.VolumeRemove(ctx, v.Name, client.VolumeRemoveOptions{}); err != nil && !isNotFound(err) {
 				return fmt.Errorf("remove volume %s: %w", v.Name, err)
 			}
-			event("volume "+v.Name, "", "removed", "", true, nil)
+			event(target.Volume(v.Name), "", target.ActionRemoved, "", true, nil)
 		}
 	}
 	return nil

@@ -38,7 +38,7 @@ type executor struct {
 	sem     chan struct{}
 }
 
-func (x *executor) event(resource, service, action, detail string, done bool, err error) {
+func (x *executor) event(resource target.Resource, service string, action target.Action, detail string, done bool, err error) {
 	x.progress.Event(target.ProgressEvent{Time: time.Now(), Resource: resource, Service: service, Action: action, Detail: detail, Done: done, Err: err})
 }
 
@@ -129,19 +129,19 @@ func (x *executor) createResource(ctx context.Context, op operation) error {
 			if list, err := x.cli.NetworkList(ctx, client.NetworkListOptions{Filters: byName}); err == nil {
 				for _, existing := range list.Items {
 					if existing.Name == op.Name {
-						x.event("network "+op.Name, "", "warning", "exists without this project's label; using it", true, nil)
+						x.event(target.Network(op.Name), "", target.ActionWarning, "exists without this project's label; using it", true, nil)
 						return nil
 					}
 				}
 			}
-			x.event("network "+op.Name, "", "creating", "", false, nil)
+			x.event(target.Network(op.Name), "", target.ActionCreating, "", false, nil)
 			_, err := x.cli.NetworkCreate(ctx, op.Name, client.NetworkCreateOptions{
 				Driver: n.Driver, Options: n.DriverOpts, Internal: n.Internal, Attachable: n.Attachable, Labels: labels,
 			})
 			if err != nil && !isConflict(err) {
 				return fmt.Errorf("create network %s: %w", op.Name, err)
 			}
-			x.event("network "+op.Name, "", "created", "", true, nil)
+			x.event(target.Network(op.Name), "", target.ActionCreated, "", true, nil)
 			return nil
 		}
 	case opCreateVolume:
@@ -153,11 +153,11 @@ func (x *executor) createResource(ctx context.Context, op operation) error {
 			for k, val := range v.Labels {
 				labels[k] = val
 			}
-			x.event("volume "+op.Name, "", "creating", "", false, nil)
+			x.event(target.Volume(op.Name), "", target.ActionCreating, "", false, nil)
 			if _, err := x.cli.VolumeCreate(ctx, client.VolumeCreateOptions{Name: op.Name, Driver: v.Driver, DriverOpts: v.DriverOpts, Labels: labels}); err != nil {
 				return fmt.Errorf("create volume %s: %w", op.Name, err)
 			}
-			x.event("volume "+op.Name, "", "created", "", true, nil)
+			x.event(target.Volume(op.Name), "", target.ActionCreated, "", true, nil)
 			return nil
 		}
 	}
@@ -238,17 +238,17 @@ func (x *executor) runService(ctx context.Context, s types.ServiceConfig, ops []
 			x.sem <- struct{}{}
 			defer func() { <-x.sem }()
 			name := x.containerName(id)
-			x.event("container "+name, s.Name, "starting", "", false, nil)
+			x.event(target.Container(name), s.Name, target.ActionStarting, "", false, nil)
 			if _, err := x.cli.ContainerStart(gctx, id, client.ContainerStartOptions{}); err != nil {
 				if gctx.Err() != nil {
 					x.undoStart(ctx, s.Name, id, name)
 					return context.Cause(gctx)
 				}
 				err = fmt.Errorf("service %q: start %s: %w", s.Name, name, err)
-				x.event("container "+name, s.Name, "start failed", "", true, err)
+				x.event(target.Container(name), s.Name, target.ActionStartFailed, "", true, err)
 				return err
 			}
-			x.event("container "+name, s.Name, "started", "", true, nil)
+			x.event(target.Container(name), s.Name, target.ActionStarted, "", true, nil)
 			return nil
 		})
 	}
@@ -302,11 +302,11 @@ func (x *executor) restartForRecreatedDependency(ctx context.Context, s types.Se
 	for _, id := range kept {
 		g.Go(func() error {
 			name := x.containerName(id)
-			x.event("container "+name, s.Name, "restarting", strings.Join(because, ", ")+" was recreated (depends_on restart: true)", false, nil)
+			x.event(target.Container(name), s.Name, target.ActionRestarting, strings.Join(because, ", ")+" was recreated (depends_on restart: true)", false, nil)
 			if _, err := x.cli.ContainerRestart(gctx, id, client.ContainerRestartOptions{}); err != nil {
 				return fmt.Errorf("service %q: restart %s: %w", s.Name, name, err)
 			}
-			x.event("container "+name, s.Name, "restarted", "", true, nil)
+			x.event(target.Container(name), s.Name, target.ActionRestarted, "", true, nil)
 			return nil
 		})
 	}
@@ -355,7 +355,7 @@ func (x *executor) undoStart(ctx context.Context, service, id, name string) {
 	grace := int(undoStartGrace.Seconds())
 	for range 2 { // a start still in the engine's hands can land after the first stop
 		if _, err := x.cli.ContainerStop(ctx, id, client.ContainerStopOptions{Timeout: &grace}); err != nil && !isNotFound(err) {
-			x.event("container "+name, service, "cancelled", "its start was cancelled and stopping it failed; it may be running", true, err)
+			x.event(target.Container(name), service, target.ActionCancelled, "its start was cancelled and stopping it failed; it may be running", true, err)
 			return
 		}
 		res, err := x.cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
@@ -363,7 +363,7 @@ func (x *executor) undoStart(ctx context.Context, service, id, name string) {
 			break
 		}
 	}
-	x.event("container "+name, service, "cancelled", "start cancelled; not running", true, nil)
+	x.event(target.Container(name), service, target.ActionCancelled, "start cancelled; not running", true, nil)
 }
 
 // undoStartGrace and undoStartBound bound undoStart: the container had just

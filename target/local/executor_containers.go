@@ -8,6 +8,7 @@ import (
 	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
+	"github.com/opdeploy/opdeploy/target"
 )
 
 // createContainer creates replica n of s and connects its extra networks.
@@ -23,7 +24,7 @@ func (x *executor) createContainer(ctx context.Context, s types.ServiceConfig, n
 	if err != nil {
 		return "", err
 	}
-	x.event("container "+spec.Name, s.Name, "creating", "", false, nil)
+	x.event(target.Container(spec.Name), s.Name, target.ActionCreating, "", false, nil)
 	create := client.ContainerCreateOptions{Name: spec.Name, Config: spec.Config, HostConfig: spec.Host}
 	if len(spec.Networks) > 0 {
 		first := spec.Networks[0]
@@ -37,7 +38,7 @@ func (x *executor) createContainer(ctx context.Context, s types.ServiceConfig, n
 	}
 	if err != nil {
 		err = fmt.Errorf("service %q: create %s: %w", s.Name, spec.Name, err)
-		x.event("container "+spec.Name, s.Name, "create failed", "", true, err)
+		x.event(target.Container(spec.Name), s.Name, target.ActionCreateFailed, "", true, err)
 		return "", err
 	}
 	for _, extra := range spec.Networks[min(1, len(spec.Networks)):] {
@@ -54,7 +55,7 @@ func (x *executor) createContainer(ctx context.Context, s types.ServiceConfig, n
 	}
 	x.names[res.ID] = spec.Name
 	x.mu.Unlock()
-	x.event("container "+spec.Name, s.Name, "created", "", true, nil)
+	x.event(target.Container(spec.Name), s.Name, target.ActionCreated, "", true, nil)
 	return res.ID, nil
 }
 
@@ -82,7 +83,7 @@ func (x *executor) recreateContainer(ctx context.Context, s types.ServiceConfig,
 		}
 	}
 	wasRunning := old.Container.State != nil && old.Container.State.Running
-	x.event("container "+op.Name, s.Name, "recreating", op.Reason, false, nil)
+	x.event(target.Container(op.Name), s.Name, target.ActionRecreating, op.Reason, false, nil)
 	if wasRunning {
 		if _, err := x.cli.ContainerStop(ctx, op.ContainerID, client.ContainerStopOptions{}); err != nil {
 			return "", fmt.Errorf("service %q: stop %s: %w", s.Name, op.Name, err)
@@ -111,14 +112,14 @@ func (x *executor) recreateContainer(ctx context.Context, s types.ServiceConfig,
 }
 
 func (x *executor) removeContainer(ctx context.Context, op operation) error {
-	x.event("container "+op.Name, op.Service, "removing", op.Reason, false, nil)
+	x.event(target.Container(op.Name), op.Service, target.ActionRemoving, op.Reason, false, nil)
 	if _, err := x.cli.ContainerStop(ctx, op.ContainerID, client.ContainerStopOptions{}); err != nil && !isNotFound(err) {
 		return fmt.Errorf("stop %s: %w", op.Name, err)
 	}
 	if _, err := x.cli.ContainerRemove(ctx, op.ContainerID, client.ContainerRemoveOptions{Force: true}); err != nil && !isNotFound(err) {
 		return fmt.Errorf("remove %s: %w", op.Name, err)
 	}
-	x.event("container "+op.Name, op.Service, "removed", "", true, nil)
+	x.event(target.Container(op.Name), op.Service, target.ActionRemoved, "", true, nil)
 	return nil
 }
 

@@ -46,10 +46,10 @@ func imageID(ctx context.Context, cli engineAPI, ref string) (string, error) {
 // pullImage pulls ref, reporting progress. No registry is reachable on our
 // machines, so the error must say which services needed which image.
 func pullImage(ctx context.Context, cli engineAPI, ref string, services []string, progress target.Progress) error {
-	event := func(action, detail string, done bool, err error) {
-		progress.Event(target.ProgressEvent{Time: time.Now(), Resource: "image " + ref, Action: action, Detail: detail, Done: done, Err: err})
+	event := func(action target.Action, detail string, done bool, err error) {
+		progress.Event(target.ProgressEvent{Time: time.Now(), Resource: target.Image(ref), Action: action, Detail: detail, Done: done, Err: err})
 	}
-	event("pulling", "for "+strings.Join(services, ", "), false, nil)
+	event(target.ActionPulling, "for "+strings.Join(services, ", "), false, nil)
 	resp, err := cli.ImagePull(ctx, ref, client.ImagePullOptions{})
 	if err == nil {
 		for msg, jerr := range resp.JSONMessages(ctx) {
@@ -70,10 +70,10 @@ func pullImage(ctx context.Context, cli engineAPI, ref string, services []string
 			who = "services " + strings.Join(services, ", ")
 		}
 		err = fmt.Errorf("%s: image %s is not present and cannot be pulled: %w", who, ref, err)
-		event("pull failed", "", true, err)
+		event(target.ActionPullFailed, "", true, err)
 		return err
 	}
-	event("pulled", "", true, nil)
+	event(target.ActionPulled, "", true, nil)
 	return nil
 }
 
@@ -81,10 +81,10 @@ func pullImage(ctx context.Context, cli engineAPI, ref string, services []string
 // a tar of its context folder.
 func buildImage(ctx context.Context, cli engineAPI, ref string, s types.ServiceConfig, progress target.Progress) error {
 	b := s.Build
-	event := func(action, detail string, done bool, err error) {
-		progress.Event(target.ProgressEvent{Time: time.Now(), Resource: "image " + ref, Service: s.Name, Action: action, Detail: detail, Done: done, Err: err})
+	event := func(action target.Action, detail string, done bool, err error) {
+		progress.Event(target.ProgressEvent{Time: time.Now(), Resource: target.Image(ref), Service: s.Name, Action: action, Detail: detail, Done: done, Err: err})
 	}
-	event("building", b.Context, false, nil)
+	event(target.ActionBuilding, b.Context, false, nil)
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(tarContext(b.Context, pw)) }()
 	defer pr.Close()
@@ -103,15 +103,15 @@ func buildImage(ctx context.Context, cli engineAPI, ref string, s types.ServiceC
 	}
 	res, err := cli.ImageBuild(ctx, pr, opts)
 	if err == nil {
-		err = readBuildStream(res.Body, func(line string) { event("building", line, false, nil) })
+		err = readBuildStream(res.Body, func(line string) { event(target.ActionBuilding, line, false, nil) })
 		res.Body.Close()
 	}
 	if err != nil {
 		err = fmt.Errorf("service %q: build %s from %s: %w", s.Name, ref, b.Context, err)
-		event("build failed", "", true, err)
+		event(target.ActionBuildFailed, "", true, err)
 		return err
 	}
-	event("built", "", true, nil)
+	event(target.ActionBuilt, "", true, nil)
 	return nil
 }
 

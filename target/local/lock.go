@@ -51,7 +51,7 @@ func lockProject(ctx context.Context, project string, progress target.Progress) 
 				detail = fmt.Sprintf("another opdeploy (pid %s) is changing project %s", pid, project)
 			}
 			progress.Event(target.ProgressEvent{
-				Time: time.Now(), Resource: "project " + project, Action: "waiting", Detail: detail,
+				Time: time.Now(), Resource: target.ProjectNamed(project), Action: target.ActionWaiting, Detail: detail,
 			})
 			announced = true
 		}

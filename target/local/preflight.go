@@ -14,7 +14,7 @@ import (
 // needs no engine was checked when the project was loaded (validate.go).
 func (d *Deployment) preflight(services []types.ServiceConfig, apiVersion string, progress target.Progress) error {
 	warn := func(s types.ServiceConfig, text string) {
-		progress.Event(target.ProgressEvent{Time: time.Now(), Resource: "service " + s.Name, Service: s.Name, Action: "warning", Detail: text})
+		progress.Event(target.ProgressEvent{Time: time.Now(), Resource: target.ServiceOf(s.Name), Service: s.Name, Action: target.ActionWarning, Detail: text})
 	}
 	for _, s := range services {
 		for _, w := range d.warnings[s.Name] {

@@ -79,11 +79,11 @@ func (d *Deployment) restartRound(ctx context.Context, cli engineAPI, mon *monit
 		for _, id := range x.current[s.Name] {
 			g.Go(func() error {
 				name := x.containerName(id)
-				x.event("container "+name, s.Name, "restarting", "", false, nil)
+				x.event(target.Container(name), s.Name, target.ActionRestarting, "", false, nil)
 				if _, err := cli.ContainerRestart(gctx, id, client.ContainerRestartOptions{}); err != nil {
 					return fmt.Errorf("restart %s: %w", name, err)
 				}
-				x.event("container "+name, s.Name, "restarted", "", true, nil)
+				x.event(target.Container(name), s.Name, target.ActionRestarted, "", true, nil)
 				return nil
 			})
 		}

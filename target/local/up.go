@@ -95,14 +95,14 @@ func (d *Deployment) up(ctx context.Context, opts target.UpOptions, deadline tim
 	if opts.DryRun {
 		for _, line := range strings.Split(strings.TrimSpace(p.String()), "\n") {
 			if line != "" {
-				progress.Event(target.ProgressEvent{Time: time.Now(), Action: "plan", Detail: line})
+				progress.Event(target.ProgressEvent{Time: time.Now(), Action: target.ActionPlan, Detail: line})
 			}
 		}
 		return nil
 	}
 	for _, op := range p.Orphans {
 		if op.Kind == opKeepOrphan {
-			progress.Event(target.ProgressEvent{Time: time.Now(), Resource: "container " + op.Name, Service: op.Service, Action: "warning", Detail: "orphan: service " + op.Service + " is not in the project; --remove-orphans removes it"})
+			progress.Event(target.ProgressEvent{Time: time.Now(), Resource: target.Container(op.Name), Service: op.Service, Action: target.ActionWarning, Detail: "orphan: service " + op.Service + " is not in the project; --remove-orphans removes it"})
 		}
 	}
 

@@ -49,7 +49,7 @@ func (x *executor) waitDependencies(ctx context.Context, s types.ServiceConfig) 
 		case <-ch:
 		}
 		depRole := x.d.role(x.d.project.Services[dep])
-		x.event("service "+s.Name, s.Name, "waiting", fmt.Sprintf("for %s (%s)", dep, cfg.Condition), false, nil)
+		x.event(target.ServiceOf(s.Name), s.Name, target.ActionWaiting, fmt.Sprintf("for %s (%s)", dep, cfg.Condition), false, nil)
 		ids := x.ids(dep)
 		err := x.waitConfirmed(ctx, ids, func(snap []containerState, _ time.Time) (bool, time.Time, error) {
 			met, err := conditionMet(cfg.Condition, depRole, ids, x.freshIDs(), snap)
@@ -57,7 +57,7 @@ func (x *executor) waitDependencies(ctx context.Context, s types.ServiceConfig) 
 		})
 		if err != nil && !cfg.Required && ctx.Err() == nil {
 			// An optional dependency that fails is reported, not fatal.
-			x.event("service "+s.Name, s.Name, "warning", fmt.Sprintf("optional dependency %s (%s) failed: %v; starting anyway", dep, cfg.Condition, err), true, nil)
+			x.event(target.ServiceOf(s.Name), s.Name, target.ActionWarning, fmt.Sprintf("optional dependency %s (%s) failed: %v; starting anyway", dep, cfg.Condition, err), true, nil)
 			continue
 		}
 		if err != nil && ctx.Err() == nil {
@@ -135,7 +135,7 @@ func (x *executor) waitReady(ctx context.Context, services []types.ServiceConfig
 			if err != nil {
 				return &notReadyError{service: s.Name, cause: err}
 			}
-			x.event("service "+s.Name, s.Name, "ready", "", true, nil)
+			x.event(target.ServiceOf(s.Name), s.Name, target.ActionReady, "", true, nil)
 			return nil
 		})
 	}
