@@ -126,20 +126,6 @@ func durationOf(d *types.Duration) time.Duration {
 	return time.Duration(*d)
 }
 
-// begin connects to the engine and takes the project lock, for the verbs
-// that change the project. The returned function releases the lock.
-func (d *Deployment) begin(ctx context.Context, progress target.Progress) (engineAPI, func(), error) {
-	cli, err := d.engine.Client(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	unlock, err := lockProject(ctx, d.project.Name, progress)
-	if err != nil {
-		return nil, nil, err
-	}
-	return cli, unlock, nil
-}
-
 // orNoProgress returns p, or a Progress that discards events.
 func orNoProgress(p target.Progress) target.Progress {
 	if p == nil {

@@ -20,11 +20,12 @@ import (
 // container's depends_on label, so a changed compose file does not matter.
 func (d *Deployment) Down(ctx context.Context, opts target.DownOptions) error {
 	progress := orNoProgress(opts.Progress)
-	cli, unlock, err := d.begin(ctx, progress)
+	sess, err := d.open(ctx, progress, sessionNeeds{lock: true})
 	if err != nil {
 		return err
 	}
-	defer unlock()
+	defer sess.close()
+	cli := sess.cli
 	event := func(resource target.Resource, service string, action target.Action, detail string, done bool, err error) {
 		progress.Event(target.ProgressEvent{Time: time.Now(), Resource: resource, Service: service, Action: action, Detail: detail, Done: done, Err: err})
 	}

@@ -9,16 +9,20 @@ import (
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 	"github.com/opdeploy/opdeploy/target"
+	"golang.org/x/sync/errgroup"
 )
 
-// createContainer creates replica n of s and connects its extra networks.
-func (x *executor) createContainer(ctx context.Context, s types.ServiceConfig, n int, imageID string, anonymous map[string]string) (string, error) {
+// createContainer creates the replica op names and connects its extra
+// networks. anonymous maps target paths to the anonymous volumes of the
+// container it replaces.
+func (x *executor) createContainer(ctx context.Context, op operation, anonymous map[string]string) (string, error) {
+	s := op.Service
 	hash, err := configHash(s)
 	if err != nil {
 		return "", err
 	}
 	spec, err := buildContainerSpec(x.d.project, s, specOptions{
-		Number: n, Image: imageRef(x.d.project.Name, s), ImageID: imageID, Hash: hash,
+		Number: op.Number, Image: imageRef(x.d.project.Name, s), ImageID: op.ImageID, Hash: hash,
 		APIVersion: x.apiVersion, AnonymousVolumes: anonymous,
 	})
 	if err != nil {
@@ -50,9 +54,6 @@ func (x *executor) createContainer(ctx context.Context, s types.ServiceConfig, n
 		}
 	}
 	x.mu.Lock()
-	if x.names == nil {
-		x.names = map[string]string{}
-	}
 	x.names[res.ID] = spec.Name
 	x.mu.Unlock()
 	x.event(target.Container(spec.Name), s.Name, target.ActionCreated, "", true, nil)
@@ -62,7 +63,8 @@ func (x *executor) createContainer(ctx context.Context, s types.ServiceConfig, n
 // recreateContainer replaces a container, keeping its anonymous volumes.
 // The old one is stopped and renamed aside first and removed only once the
 // new one exists, so a failed create puts the old one back.
-func (x *executor) recreateContainer(ctx context.Context, s types.ServiceConfig, op operation, imageID string) (string, error) {
+func (x *executor) recreateContainer(ctx context.Context, op operation) (string, error) {
+	s := op.Service
 	old, err := x.cli.ContainerInspect(ctx, op.ContainerID, client.ContainerInspectOptions{})
 	if err != nil {
 		return "", fmt.Errorf("service %q: inspect %s: %w", s.Name, op.Name, err)
@@ -95,7 +97,7 @@ func (x *executor) recreateContainer(ctx context.Context, s types.ServiceConfig,
 			return "", fmt.Errorf("service %q: rename %s: %w", s.Name, op.Name, err)
 		}
 	}
-	id, err := x.createContainer(ctx, s, op.Number, imageID, anonymous)
+	id, err := x.createContainer(ctx, op, anonymous)
 	if err != nil {
 		// Put the old container back as it was.
 		restoreCtx := context.WithoutCancel(ctx)
@@ -112,14 +114,14 @@ func (x *executor) recreateContainer(ctx context.Context, s types.ServiceConfig,
 }
 
 func (x *executor) removeContainer(ctx context.Context, op operation) error {
-	x.event(target.Container(op.Name), op.Service, target.ActionRemoving, op.Reason, false, nil)
+	x.event(target.Container(op.Name), op.Service.Name, target.ActionRemoving, op.Reason, false, nil)
 	if _, err := x.cli.ContainerStop(ctx, op.ContainerID, client.ContainerStopOptions{}); err != nil && !isNotFound(err) {
 		return fmt.Errorf("stop %s: %w", op.Name, err)
 	}
 	if _, err := x.cli.ContainerRemove(ctx, op.ContainerID, client.ContainerRemoveOptions{Force: true}); err != nil && !isNotFound(err) {
 		return fmt.Errorf("remove %s: %w", op.Name, err)
 	}
-	x.event(target.Container(op.Name), op.Service, target.ActionRemoved, "", true, nil)
+	x.event(target.Container(op.Name), op.Service.Name, target.ActionRemoved, "", true, nil)
 	return nil
 }
 
@@ -135,4 +137,62 @@ func isAnonymousVolumeName(name string) bool {
 		}
 	}
 	return true
+}
+
+// startContainers starts the service's containers that the plan created,
+// recreated or starts, in parallel, and counts them as its current ones.
+func (x *executor) startContainers(ctx context.Context, s types.ServiceConfig, ids []string) error {
+	x.markFresh(ids)
+	g, gctx := errgroup.WithContext(ctx)
+	for _, id := range ids {
+		g.Go(func() error {
+			x.sem <- struct{}{}
+			defer func() { <-x.sem }()
+			name := x.containerName(id)
+			x.event(target.Container(name), s.Name, target.ActionStarting, "", false, nil)
+			if _, err := x.cli.ContainerStart(gctx, id, client.ContainerStartOptions{}); err != nil {
+				if gctx.Err() != nil {
+					x.undoStart(ctx, s.Name, id, name)
+					return context.Cause(gctx)
+				}
+				err = fmt.Errorf("service %q: start %s: %w", s.Name, name, err)
+				x.event(target.Container(name), s.Name, target.ActionStartFailed, "", true, err)
+				return err
+			}
+			x.event(target.Container(name), s.Name, target.ActionStarted, "", true, nil)
+			return nil
+		})
+	}
+	err := g.Wait()
+	x.mu.Lock()
+	x.current[s.Name] = append(x.current[s.Name], ids...)
+	x.mu.Unlock()
+	return err
+}
+
+// restartContainers restarts the containers the plan keeps but restarts
+// (a dependency declared with restart: true was recreated), once the
+// service's dependencies are ready.
+func (x *executor) restartContainers(ctx context.Context, s types.ServiceConfig, ops []operation) error {
+	ids := make([]string, len(ops))
+	for i, op := range ops {
+		ids[i] = op.ContainerID
+	}
+	x.markFresh(ids)
+	g, gctx := errgroup.WithContext(ctx)
+	for _, op := range ops {
+		g.Go(func() error {
+			x.event(target.Container(op.Name), s.Name, target.ActionRestarting, op.Reason, false, nil)
+			if _, err := x.cli.ContainerRestart(gctx, op.ContainerID, client.ContainerRestartOptions{}); err != nil {
+				return fmt.Errorf("service %q: restart %s: %w", s.Name, op.Name, err)
+			}
+			x.event(target.Container(op.Name), s.Name, target.ActionRestarted, "", true, nil)
+			return nil
+		})
+	}
+	err := g.Wait()
+	x.mu.Lock()
+	x.current[s.Name] = append(x.current[s.Name], ids...)
+	x.mu.Unlock()
+	return err
 }

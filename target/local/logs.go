@@ -21,10 +21,12 @@ import (
 // container. With Follow it keeps following each container across its
 // restarts and picks up containers that start later, until ctx ends.
 func (d *Deployment) Logs(ctx context.Context, opts target.LogsOptions) error {
-	cli, err := d.engine.Client(ctx)
+	sess, err := d.open(ctx, nil, sessionNeeds{monitor: opts.Follow})
 	if err != nil {
 		return err
 	}
+	defer sess.close()
+	cli := sess.cli
 	wanted := map[string]bool{}
 	for _, s := range opts.Services {
 		if _, err := d.service(s); err != nil {
@@ -56,10 +58,7 @@ func (d *Deployment) Logs(ctx context.Context, opts target.LogsOptions) error {
 		return errors.Join(errs...)
 	}
 
-	mon, err := startMonitor(ctx, cli, d.project.Name, d.hasHealthcheck)
-	if err != nil {
-		return err
-	}
+	mon := sess.mon
 	following := map[string]bool{}
 	var wg sync.WaitGroup
 	defer wg.Wait()

@@ -38,6 +38,9 @@ type containerState struct {
 	// truth, to the second).
 	StartedAt time.Time
 	Labels    map[string]string
+	// HealthGuessed: Health is "starting" until an inspect says whether
+	// the image has a healthcheck (monitor_health.go).
+	HealthGuessed bool
 }
 
 // monitor keeps the state of a project's containers current from the
@@ -45,11 +48,14 @@ type containerState struct {
 // so no transition is missed, and re-lists the project after a reconnect,
 // so none is lost while the stream was down. Waiters block on changed().
 type monitor struct {
+	ctx     context.Context // the monitor's life
 	cli     engineAPI
 	project string
-	// healthchecked says whether a service's containers have a healthcheck,
-	// so a start event can set health to "starting" without an inspect.
-	healthchecked func(service string) bool
+	// declared says whether a service's containers have a healthcheck, when
+	// the compose file decides it (declared or disabled), so that a start
+	// event sets health without an inspect; known is false when the image
+	// decides (monitor_health.go).
+	declared func(service string) (healthcheck, known bool)
 
 	mu         sync.Mutex
 	hc         map[string]bool // container ID -> has a healthcheck (from inspect)
@@ -59,9 +65,9 @@ type monitor struct {
 
 // startMonitor subscribes to the project's container events and takes an
 // initial snapshot. It runs until ctx is cancelled.
-func startMonitor(ctx context.Context, cli engineAPI, project string, healthchecked func(string) bool) (*monitor, error) {
+func startMonitor(ctx context.Context, cli engineAPI, project string, declared func(string) (bool, bool)) (*monitor, error) {
 	m := &monitor{
-		cli: cli, project: project, healthchecked: healthchecked,
+		ctx: ctx, cli: cli, project: project, declared: declared,
 		containers: map[string]*containerState{}, changedCh: make(chan struct{}), hc: map[string]bool{},
 	}
 	stream := m.subscribe(ctx)
@@ -148,10 +154,6 @@ func (m *monitor) apply(msg events.Message) {
 	id := msg.Actor.ID
 	attrs := msg.Actor.Attributes
 	action := string(msg.Action)
-	healthchecked := false
-	if action == "start" {
-		healthchecked = m.hasHealthcheck(id, attrs[labelService])
-	}
 	m.mu.Lock()
 	st, ok := m.containers[id]
 	if !ok {
@@ -173,10 +175,7 @@ func (m *monitor) apply(msg events.Message) {
 		st.Starts++
 		st.StartedAt = time.Unix(0, msg.TimeNano)
 		st.ExitCode = 0
-		st.Health = target.HealthNone
-		if healthchecked {
-			st.Health = target.HealthStarting
-		}
+		m.startHealth(st)
 	case action == "die":
 		st.State = target.StateExited
 		st.ExitCode, _ = strconv.Atoi(attrs["exitCode"])
@@ -192,6 +191,7 @@ func (m *monitor) apply(msg events.Message) {
 	case action == "rename":
 		st.Name = attrs["name"]
 	case strings.HasPrefix(action, "health_status"):
+		st.HealthGuessed = false // the engine runs a healthcheck: no guess
 		_, status, _ := strings.Cut(action, ": ")
 		switch status {
 		case "healthy":
@@ -359,31 +359,4 @@ func (m *monitor) correct(id string, seq int, state target.State, health target.
 		m.broadcast()
 	}
 	return applied
-}
-
-// hasHealthcheck reports whether a container has a healthcheck: from the
-// compose service when it declares one, else from the container itself
-// (the image's HEALTHCHECK), inspected once and remembered.
-func (m *monitor) hasHealthcheck(id, service string) bool {
-	if m.healthchecked != nil && m.healthchecked(service) {
-		return true
-	}
-	m.mu.Lock()
-	hc, known := m.hc[id]
-	m.mu.Unlock()
-	if known {
-		return hc
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	res, err := m.cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
-	if err != nil {
-		return false
-	}
-	hc = res.Container.Config != nil && res.Container.Config.Healthcheck != nil &&
-		len(res.Container.Config.Healthcheck.Test) > 0 && res.Container.Config.Healthcheck.Test[0] != "NONE"
-	m.mu.Lock()
-	m.hc[id] = hc
-	m.mu.Unlock()
-	return hc
 }

@@ -17,7 +17,7 @@ import (
 // is current), networks, volumes and images, and computes each service's
 // desired state.
 func (d *Deployment) observe(ctx context.Context, cli engineAPI, services []types.ServiceConfig, mon *monitor) (observedState, []desiredService, error) {
-	obs := observedState{Networks: map[string]bool{}, Volumes: map[string]bool{}, Images: map[string]string{}}
+	obs := observedState{Networks: map[string]bool{}, ForeignNetworks: map[string]bool{}, Volumes: map[string]bool{}, Images: map[string]string{}}
 	snap, _ := mon.snapshot()
 	for _, c := range snap {
 		svc, known := d.project.Services[c.Service]
@@ -31,14 +31,18 @@ func (d *Deployment) observe(ctx context.Context, cli engineAPI, services []type
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		f := client.Filters{}
-		f.Add("label", projectFilterLabel(d.project.Name))
-		res, err := cli.NetworkList(gctx, client.NetworkListOptions{Filters: f})
+		// Every network, not only the project's: a name taken by a
+		// network without the project's label is reused, not duplicated.
+		res, err := cli.NetworkList(gctx, client.NetworkListOptions{})
 		if err != nil {
-			return fmt.Errorf("list networks of project %s: %w", d.project.Name, err)
+			return fmt.Errorf("list networks: %w", err)
 		}
 		for _, n := range res.Items {
-			obs.Networks[n.Name] = true
+			if n.Labels[labelProject] == d.project.Name {
+				obs.Networks[n.Name] = true
+			} else {
+				obs.ForeignNetworks[n.Name] = true
+			}
 		}
 		return nil
 	})
@@ -87,8 +91,8 @@ func (d *Deployment) observe(ctx context.Context, cli engineAPI, services []type
 			binary = binary || img.Tag == ref
 		}
 		desired = append(desired, desiredService{
-			Name: s.Name, Replicas: s.GetScale(), Hash: hash, Image: ref, ImageID: obs.Images[ref],
-			Build: s.Build != nil, Binary: binary, Pull: s.PullPolicy, ContainerName: s.ContainerName,
+			Config: s, Replicas: s.GetScale(), Hash: hash, Image: ref, ImageID: obs.Images[ref],
+			Build: s.Build != nil, Binary: binary, Pull: s.PullPolicy,
 		})
 	}
 	return obs, desired, nil

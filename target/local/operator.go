@@ -174,16 +174,12 @@ func (d *Deployment) WaitHealthy(ctx context.Context, services []string, timeout
 	if err != nil {
 		return err
 	}
-	cli, err := d.engine.Client(ctx)
+	sess, err := d.open(ctx, nil, sessionNeeds{monitor: true})
 	if err != nil {
 		return err
 	}
-	monCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	mon, err := startMonitor(monCtx, cli, d.project.Name, d.hasHealthcheck)
-	if err != nil {
-		return err
-	}
+	defer sess.close()
+	cli, mon := sess.cli, sess.mon
 	return d.waitExecutor(cli, mon, target.NoProgress, cfgs, false).waitReady(ctx, cfgs, timeout)
 }
 

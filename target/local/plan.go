@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/compose-spec/compose-go/v2/types"
+
 	"github.com/opdeploy/opdeploy/target"
 )
 
@@ -12,34 +14,44 @@ import (
 type opKind string
 
 const (
-	opCreateNetwork   opKind = "create network"
-	opCreateVolume    opKind = "create volume"
-	opPullImage       opKind = "pull image"
-	opBuildImage      opKind = "build image"
-	opCreateContainer opKind = "create container"
-	opRecreate        opKind = "recreate container"
-	opRecreateIfImage opKind = "recreate container if image differs"
-	opStartContainer  opKind = "start container"
-	opRemoveContainer opKind = "remove container"
-	opKeepOrphan      opKind = "keep orphan container"
+	opCreateNetwork    opKind = "create network"
+	opAdoptNetwork     opKind = "use network"
+	opCreateVolume     opKind = "create volume"
+	opPullImage        opKind = "pull image"
+	opBuildImage       opKind = "build image"
+	opCreateContainer  opKind = "create container"
+	opRecreate         opKind = "recreate container"
+	opStartContainer   opKind = "start container"
+	opRestartContainer opKind = "restart container"
+	opRemoveContainer  opKind = "remove container"
+	opKeepOrphan       opKind = "keep orphan container"
 )
 
-// operation is one step. Container steps name their service and replica.
+// operation is one step of a plan, with everything the executor needs to
+// carry it out: the executor decides nothing.
 type operation struct {
-	Kind        opKind
-	Name        string // resource name (container, network, volume, image)
-	Service     string
+	Kind   opKind
+	Name   string // the engine resource: container, network, volume or image
+	Reason string // why, for --dry-run and progress
+
+	// Key is a network's or volume's key in the compose file.
+	Key string
+	// ForServices are the services an image is pulled or built for.
+	ForServices []string
+	// BuildFrom is the service whose build section makes the image.
+	BuildFrom *types.ServiceConfig
+
+	// Service is the service a container op is for (only its name, for an
+	// orphan's). Number is the replica; ContainerID the existing container
+	// (recreate, start, restart, remove); ImageID the image a created
+	// container runs, recorded in its label.
+	Service     types.ServiceConfig
 	Number      int
-	ContainerID string // the existing container, for recreate/start/remove
-	ImageID     string // the existing container's image, for opRecreateIfImage
-	Running     bool   // the existing container runs, for opRecreateIfImage
-	Reason      string
+	ContainerID string
+	ImageID     string
 }
 
 func (o operation) String() string {
-	if o.Kind == opRecreateIfImage {
-		return "recreate container " + o.Name + " (if the new image differs)"
-	}
 	s := string(o.Kind) + " " + o.Name
 	if o.Reason != "" {
 		s += " (" + o.Reason + ")"
@@ -51,29 +63,42 @@ func (o operation) String() string {
 // and observed states. Its String is deterministic: --dry-run prints it and
 // tests compare it with golden text.
 type plan struct {
+	Images     []operation            // pulls and builds, first of all
 	Resources  []operation            // networks and volumes
-	Images     []operation            // pulls and builds
-	Containers map[string][]operation // by service
-	Orphans    []operation            // removal only with RemoveOrphans
-	Unchanged  []string               // containers left alone
-	Services   []string               // services to bring up, natural order
+	Containers map[string][]operation // by service: created, recreated, started, removed
+	// Restarts are, by service, the containers kept as they are but
+	// restarted once the service's dependencies are ready, because a
+	// dependency declared with restart: true is recreated.
+	Restarts  map[string][]operation
+	Orphans   []operation // removed only with RemoveOrphans
+	Unchanged []string    // containers left alone
+	// Provisional are containers left alone unless the image being pulled
+	// or built differs from theirs: up plans again once images are done.
+	Provisional []string
+	Services    []string // services to bring up, natural order
 }
 
 func (p *plan) String() string {
 	var b strings.Builder
-	for _, op := range p.Resources {
+	for _, op := range p.Images {
 		fmt.Fprintln(&b, op)
 	}
-	for _, op := range p.Images {
+	for _, op := range p.Resources {
 		fmt.Fprintln(&b, op)
 	}
 	for _, svc := range p.Services {
 		for _, op := range p.Containers[svc] {
 			fmt.Fprintln(&b, op)
 		}
+		for _, op := range p.Restarts[svc] {
+			fmt.Fprintln(&b, op)
+		}
 	}
 	for _, op := range p.Orphans {
 		fmt.Fprintln(&b, op)
+	}
+	for _, name := range p.Provisional {
+		fmt.Fprintf(&b, "keep container %s (recreated if the new image differs)\n", name)
 	}
 	for _, name := range p.Unchanged {
 		fmt.Fprintf(&b, "keep container %s (up to date)\n", name)
@@ -83,7 +108,7 @@ func (p *plan) String() string {
 
 // desiredService is what the project asks of one service.
 type desiredService struct {
-	Name     string
+	Config   types.ServiceConfig
 	Replicas int
 	Hash     string
 	Image    string
@@ -91,8 +116,14 @@ type desiredService struct {
 	Build    bool   // the service has a build section
 	Binary   bool   // the image is a subject's binary_image, built before planning
 	Pull     string // pull_policy
-	// ContainerName is set when the service fixes its container's name.
-	ContainerName string
+}
+
+func (s desiredService) name() string { return s.Config.Name }
+
+// desiredResource is a network or volume the services need and opdeploy
+// manages: its compose key and its engine name.
+type desiredResource struct {
+	Key, Name string
 }
 
 // observedContainer is a container found by label.
@@ -112,131 +143,199 @@ type observedContainer struct {
 // observedState is everything of the project that exists on the engine.
 type observedState struct {
 	Containers []observedContainer
-	Networks   map[string]bool // engine names
-	Volumes    map[string]bool
-	Images     map[string]string // reference -> ID, for images present
+	Networks   map[string]bool // engine names, with this project's label
+	// ForeignNetworks are names taken by networks without this project's
+	// label (made by hand, or by another tool).
+	ForeignNetworks map[string]bool
+	Volumes         map[string]bool
+	Images          map[string]string // reference -> ID, for images present
 }
 
 // reconcileOptions are the up flags that change decisions.
 type reconcileOptions struct {
 	ForceRecreate, NoRecreate, RemoveOrphans, Build bool
+	// ImagesDone: the plan's pulls and builds have run and the image IDs
+	// are what they made; plan containers against them, and no images.
+	ImagesDone bool
 }
 
 // reconcile computes the plan. project is the compose project name;
-// networks and volumes are the engine names the selected services need,
-// services the desired services (selected ones and their dependencies),
-// known every service of the model (orphans are containers of none).
-func reconcile(project string, networks, volumes []string, services []desiredService, known map[string]bool, obs observedState, opts reconcileOptions) *plan {
-	p := &plan{Containers: map[string][]operation{}}
+// networks and volumes are those the selected services need, services the
+// desired services (selected ones and their dependencies), known every
+// service of the model (orphans are containers of none).
+func reconcile(project string, networks, volumes []desiredResource, services []desiredService, known map[string]bool, obs observedState, opts reconcileOptions) *plan {
+	p := &plan{Containers: map[string][]operation{}, Restarts: map[string][]operation{}}
 	for _, n := range networks {
-		if !obs.Networks[n] {
-			p.Resources = append(p.Resources, operation{Kind: opCreateNetwork, Name: n})
+		switch {
+		case obs.Networks[n.Name]:
+		case obs.ForeignNetworks[n.Name]:
+			// Reuse it, as compose does, rather than make a twin the engine
+			// would then find ambiguous.
+			p.Resources = append(p.Resources, operation{Kind: opAdoptNetwork, Name: n.Name, Key: n.Key, Reason: "it exists without this project's label; used as it is"})
+		default:
+			p.Resources = append(p.Resources, operation{Kind: opCreateNetwork, Name: n.Name, Key: n.Key})
 		}
 	}
 	for _, v := range volumes {
-		if !obs.Volumes[v] {
-			p.Resources = append(p.Resources, operation{Kind: opCreateVolume, Name: v})
+		if !obs.Volumes[v.Name] {
+			p.Resources = append(p.Resources, operation{Kind: opCreateVolume, Name: v.Name, Key: v.Key})
 		}
 	}
-
-	// Images: one pull or build per reference, naming the services that need it.
-	imageUsers := map[string][]string{}
-	imageOp := map[string]opKind{}
-	for _, s := range services {
-		switch {
-		case s.Binary:
-			continue
-		case s.Build && (opts.Build || s.ImageID == "" || s.Pull == "build"):
-			imageOp[s.Image] = opBuildImage
-		case s.ImageID == "" || s.Pull == "always":
-			if imageOp[s.Image] == "" {
-				imageOp[s.Image] = opPullImage
-			}
-		default:
-			continue
-		}
-		imageUsers[s.Image] = append(imageUsers[s.Image], s.Name)
-	}
-	for _, ref := range sortedKeys(imageOp) {
-		p.Images = append(p.Images, operation{Kind: imageOp[ref], Name: ref, Reason: "for " + strings.Join(imageUsers[ref], ", ")})
+	pending := map[string]bool{}
+	if !opts.ImagesDone {
+		pending = planImages(p, services, opts)
 	}
 
 	byService := map[string][]observedContainer{}
 	for _, c := range obs.Containers {
 		byService[c.Service] = append(byService[c.Service], c)
 	}
+	recreated := map[string]bool{}
+	kept := map[string][]observedContainer{} // running containers left alone, by service
 	for _, s := range services {
-		p.Services = append(p.Services, s.Name)
-		var ops []operation
-		existing := byService[s.Name]
-		sort.Slice(existing, func(i, j int) bool { return existing[i].Number < existing[j].Number })
-		byNumber := map[int]observedContainer{}
-		for _, c := range existing {
-			canonical := containerNameFor(project, s, c.Number)
-			prev, dup := byNumber[c.Number]
-			switch {
-			case c.Number < 1 || c.Number > s.Replicas:
-				ops = append(ops, operation{Kind: opRemoveContainer, Name: c.Name, Service: s.Name, Number: c.Number, ContainerID: c.ID, Reason: "scaled down"})
-				continue
-			case dup && c.Name != canonical:
-				ops = append(ops, operation{Kind: opRemoveContainer, Name: c.Name, Service: s.Name, Number: c.Number, ContainerID: c.ID, Reason: duplicateReason(c, canonical)})
-				continue
-			case dup:
-				ops = append(ops, operation{Kind: opRemoveContainer, Name: prev.Name, Service: s.Name, Number: prev.Number, ContainerID: prev.ID, Reason: duplicateReason(prev, canonical)})
-			}
-			byNumber[c.Number] = c
+		p.Services = append(p.Services, s.name())
+		ops, keep := planContainers(project, s, byService[s.name()], pending[s.Image], opts)
+		for _, op := range ops {
+			recreated[s.name()] = recreated[s.name()] || op.Kind == opRecreate
 		}
-		for n := 1; n <= s.Replicas; n++ {
-			name := containerNameFor(project, s, n)
-			c, ok := byNumber[n]
-			imageChanged := ok && s.ImageID != "" && c.ImageID != "" && c.ImageID != s.ImageID
-			// A pull or build may or may not change the image: decided once
-			// its new ID is known.
-			imagePending := ok && imageOp[s.Image] != ""
-			switch {
-			case !ok:
-				ops = append(ops, operation{Kind: opCreateContainer, Name: name, Service: s.Name, Number: n})
-			case opts.NoRecreate:
-				if c.State != target.StateRunning && c.State != target.StateRestarting {
-					ops = append(ops, operation{Kind: opStartContainer, Name: c.Name, Service: s.Name, Number: n, ContainerID: c.ID})
-				} else {
-					p.Unchanged = append(p.Unchanged, c.Name)
-				}
-			case opts.ForceRecreate:
-				ops = append(ops, operation{Kind: opRecreate, Name: name, Service: s.Name, Number: n, ContainerID: c.ID, Reason: "forced"})
-			case c.Hash != s.Hash:
-				ops = append(ops, operation{Kind: opRecreate, Name: name, Service: s.Name, Number: n, ContainerID: c.ID, Reason: "config changed"})
-			case imageChanged:
-				ops = append(ops, operation{Kind: opRecreate, Name: name, Service: s.Name, Number: n, ContainerID: c.ID, Reason: "image changed"})
-			case imagePending:
-				ops = append(ops, operation{Kind: opRecreateIfImage, Name: name, Service: s.Name, Number: n, ContainerID: c.ID,
-					ImageID: c.ImageID, Running: c.State == target.StateRunning || c.State == target.StateRestarting || c.State == target.StatePaused || c.Completed})
-			case c.State == target.StateRunning || c.State == target.StateRestarting || c.State == target.StatePaused || c.Completed:
+		p.Containers[s.name()] = ops
+		for _, c := range keep {
+			if pending[s.Image] {
+				p.Provisional = append(p.Provisional, c.Name)
+			} else if c.State == target.StateRunning {
+				kept[s.name()] = append(kept[s.name()], c)
+			} else {
 				p.Unchanged = append(p.Unchanged, c.Name)
-			default:
-				ops = append(ops, operation{Kind: opStartContainer, Name: c.Name, Service: s.Name, Number: n, ContainerID: c.ID, Reason: string(c.State)})
 			}
 		}
-		p.Containers[s.Name] = ops
+	}
+	// A dependent declared with depends_on restart: true on a recreated
+	// service is restarted, as compose does: it may hold connections to
+	// the container that is gone.
+	for _, s := range services {
+		var because []string
+		for _, dep := range sortedKeys(s.Config.DependsOn) {
+			if s.Config.DependsOn[dep].Restart && recreated[dep] {
+				because = append(because, dep)
+			}
+		}
+		for _, c := range kept[s.name()] {
+			if len(because) == 0 {
+				p.Unchanged = append(p.Unchanged, c.Name)
+				continue
+			}
+			p.Restarts[s.name()] = append(p.Restarts[s.name()], operation{
+				Kind: opRestartContainer, Name: c.Name, Service: s.Config, Number: c.Number, ContainerID: c.ID,
+				Reason: strings.Join(because, ", ") + " recreated; depends_on restart: true",
+			})
+		}
 	}
 	for _, c := range obs.Containers {
 		if !known[c.Service] {
-			p.Orphans = append(p.Orphans, operation{Kind: opRemoveContainer, Name: c.Name, Service: c.Service, Number: c.Number, ContainerID: c.ID, Reason: "orphan"})
+			op := operation{Kind: opRemoveContainer, Name: c.Name, Service: types.ServiceConfig{Name: c.Service}, Number: c.Number, ContainerID: c.ID, Reason: "orphan"}
+			if !opts.RemoveOrphans {
+				op.Kind, op.Reason = opKeepOrphan, "its service is not in the project; --remove-orphans removes it"
+			}
+			p.Orphans = append(p.Orphans, op)
 		}
 	}
 	sort.Slice(p.Orphans, func(i, j int) bool { return target.NaturalLess(p.Orphans[i].Name, p.Orphans[j].Name) })
 	target.SortNatural(p.Unchanged)
-	if !opts.RemoveOrphans {
-		// Orphans are reported, not removed.
-		for i := range p.Orphans {
-			p.Orphans[i].Kind, p.Orphans[i].Reason = opKeepOrphan, "its service is not in the project; --remove-orphans removes it"
-		}
-	}
+	target.SortNatural(p.Provisional)
 	return p
 }
 
+// planImages adds one pull or build per image reference, naming the
+// services that need it, and returns the references being made.
+func planImages(p *plan, services []desiredService, opts reconcileOptions) map[string]bool {
+	users := map[string][]string{}
+	ops := map[string]operation{}
+	for _, s := range services {
+		switch {
+		case s.Binary:
+			continue // built before planning
+		case s.Build && (opts.Build || s.ImageID == "" || s.Pull == "build"):
+			if _, ok := ops[s.Image]; !ok || ops[s.Image].Kind != opBuildImage {
+				cfg := s.Config
+				ops[s.Image] = operation{Kind: opBuildImage, Name: s.Image, BuildFrom: &cfg}
+			}
+		case s.ImageID == "" || s.Pull == "always":
+			if _, ok := ops[s.Image]; !ok {
+				ops[s.Image] = operation{Kind: opPullImage, Name: s.Image}
+			}
+		default:
+			continue
+		}
+		users[s.Image] = append(users[s.Image], s.name())
+	}
+	pending := map[string]bool{}
+	for _, ref := range sortedKeys(ops) {
+		op := ops[ref]
+		op.ForServices = users[ref]
+		op.Reason = "for " + strings.Join(users[ref], ", ")
+		p.Images = append(p.Images, op)
+		pending[ref] = true
+	}
+	return pending
+}
+
+// planContainers decides, replica by replica, what becomes of one
+// service's containers. It returns the operations and the containers left
+// as they are.
+func planContainers(project string, s desiredService, existing []observedContainer, imagePending bool, opts reconcileOptions) (ops []operation, keep []observedContainer) {
+	sort.Slice(existing, func(i, j int) bool { return existing[i].Number < existing[j].Number })
+	byNumber := map[int]observedContainer{}
+	remove := func(c observedContainer, reason string) {
+		ops = append(ops, operation{Kind: opRemoveContainer, Name: c.Name, Service: s.Config, Number: c.Number, ContainerID: c.ID, Reason: reason})
+	}
+	for _, c := range existing {
+		canonical := containerNameFor(project, s, c.Number)
+		prev, dup := byNumber[c.Number]
+		switch {
+		case c.Number < 1 || c.Number > s.Replicas:
+			remove(c, "scaled down")
+			continue
+		case dup && c.Name != canonical:
+			remove(c, duplicateReason(c, canonical))
+			continue
+		case dup:
+			remove(prev, duplicateReason(prev, canonical))
+		}
+		byNumber[c.Number] = c
+	}
+	for n := 1; n <= s.Replicas; n++ {
+		name := containerNameFor(project, s, n)
+		c, ok := byNumber[n]
+		op := operation{Name: name, Service: s.Config, Number: n, ContainerID: c.ID, ImageID: s.ImageID}
+		upToDate := c.State == target.StateRunning || c.State == target.StateRestarting || c.State == target.StatePaused || c.Completed
+		switch {
+		case !ok:
+			op.Kind, op.ContainerID = opCreateContainer, ""
+		case opts.NoRecreate:
+			if c.State == target.StateRunning || c.State == target.StateRestarting {
+				keep = append(keep, c)
+				continue
+			}
+			op.Kind, op.Name = opStartContainer, c.Name
+		case opts.ForceRecreate:
+			op.Kind, op.Reason = opRecreate, "forced"
+		case c.Hash != s.Hash:
+			op.Kind, op.Reason = opRecreate, "config changed"
+		case !imagePending && s.ImageID != "" && c.ImageID != "" && c.ImageID != s.ImageID:
+			op.Kind, op.Reason = opRecreate, "image changed"
+		case upToDate:
+			keep = append(keep, c)
+			continue
+		default:
+			op.Kind, op.Name, op.Reason = opStartContainer, c.Name, string(c.State)
+		}
+		ops = append(ops, op)
+	}
+	return ops, keep
+}
+
 func containerNameFor(project string, s desiredService, n int) string {
-	return replicaName(project, s.Name, s.ContainerName, n)
+	return replicaName(project, s.name(), s.Config.ContainerName, n)
 }
 
 // duplicateReason says why a second container with one replica's labels is

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/moby/moby/api/types/container"
 
 	"github.com/opdeploy/opdeploy/target"
@@ -33,7 +34,7 @@ func golden(t *testing.T, name, got string) {
 
 func TestReconcile(t *testing.T) {
 	svc := func(name string, replicas int, hash, imageID string) desiredService {
-		return desiredService{Name: name, Replicas: replicas, Hash: hash, Image: "img/" + name, ImageID: imageID}
+		return desiredService{Config: types.ServiceConfig{Name: name}, Replicas: replicas, Hash: hash, Image: "img/" + name, ImageID: imageID}
 	}
 	ctr := func(service string, n int, state target.State, hash, imageID string) observedContainer {
 		name := "p-" + service + "-" + string(rune('0'+n))
@@ -113,16 +114,65 @@ func TestReconcile(t *testing.T) {
 		},
 		{
 			name:     "build",
-			services: []desiredService{{Name: "app", Replicas: 1, Hash: "h", Image: "p-app", ImageID: "sha:old", Build: true}},
+			services: []desiredService{{Config: types.ServiceConfig{Name: "app"}, Replicas: 1, Hash: "h", Image: "p-app", ImageID: "sha:old", Build: true}},
 			opts:     reconcileOptions{Build: true},
 			obs: observedState{Networks: map[string]bool{"p_default": true}, Volumes: map[string]bool{"p_data": true}, Containers: []observedContainer{
 				{ID: "id-app", Name: "p-app-1", Service: "app", Number: 1, State: target.StateRunning, Hash: "h", ImageID: "sha:old"},
 			}},
 		},
+		{
+			// db is recreated; web declares depends_on db with restart:
+			// true, so its running container is restarted, and the plan
+			// says so (--dry-run shows every container action up takes).
+			name: "restart-dependents",
+			services: []desiredService{svc("db", 1, "h1-new", "sha:db"), func() desiredService {
+				s := svc("web", 1, "h2", "sha:web")
+				s.Config.DependsOn = types.DependsOnConfig{"db": {Condition: types.ServiceConditionHealthy, Restart: true}}
+				return s
+			}()},
+			obs: observedState{Networks: map[string]bool{"p_default": true}, Volumes: map[string]bool{"p_data": true}, Containers: []observedContainer{
+				ctr("db", 1, target.StateRunning, "h1", "sha:db"),
+				ctr("web", 1, target.StateRunning, "h2", "sha:web"),
+			}},
+		},
+		{
+			// A network of that name exists without the project's label.
+			name:     "foreign-network",
+			services: []desiredService{svc("db", 1, "h1", "sha:db")},
+			obs:      observedState{Networks: map[string]bool{}, ForeignNetworks: map[string]bool{"p_default": true}, Volumes: map[string]bool{"p_data": true}},
+		},
+		{
+			// web's image is pulled (pull_policy: always): its container is
+			// kept unless the pulled image differs, decided once it is pulled.
+			name: "pull-pending",
+			services: []desiredService{svc("db", 1, "h1", "sha:db"), func() desiredService {
+				s := svc("web", 1, "h2", "sha:web")
+				s.Pull = "always"
+				return s
+			}()},
+			obs: observedState{Networks: map[string]bool{"p_default": true}, Volumes: map[string]bool{"p_data": true}, Containers: []observedContainer{
+				ctr("db", 1, target.StateRunning, "h1", "sha:db"),
+				ctr("web", 1, target.StateRunning, "h2", "sha:web"),
+			}},
+		},
+		{
+			// The same, planned again after the pull made a new image.
+			name: "pull-done",
+			services: []desiredService{svc("db", 1, "h1", "sha:db"), func() desiredService {
+				s := svc("web", 1, "h2", "sha:web-new")
+				s.Pull = "always"
+				return s
+			}()},
+			opts: reconcileOptions{ImagesDone: true},
+			obs: observedState{Networks: map[string]bool{"p_default": true}, Volumes: map[string]bool{"p_data": true}, Containers: []observedContainer{
+				ctr("db", 1, target.StateRunning, "h1", "sha:db"),
+				ctr("web", 1, target.StateRunning, "h2", "sha:web"),
+			}},
+		},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			p := reconcile("p", []string{"p_default"}, []string{"p_data"}, c.services, known, c.obs, c.opts)
+			p := reconcile("p", []desiredResource{{Key: "default", Name: "p_default"}}, []desiredResource{{Key: "data", Name: "p_data"}}, c.services, known, c.obs, c.opts)
 			golden(t, "plan-"+c.name+".txt", p.String())
 		})
 	}

@@ -22,17 +22,12 @@ func (d *Deployment) Restart(ctx context.Context, opts target.RestartOptions) er
 	if err != nil {
 		return err
 	}
-	cli, unlock, err := d.begin(ctx, progress)
+	sess, err := d.open(ctx, progress, sessionNeeds{lock: true, monitor: true})
 	if err != nil {
 		return err
 	}
-	defer unlock()
-	monCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	mon, err := startMonitor(monCtx, cli, d.project.Name, d.hasHealthcheck)
-	if err != nil {
-		return err
-	}
+	defer sess.close()
+	cli, mon := sess.cli, sess.mon
 	// The named services first; then, round by round, the services that
 	// declare depends_on with restart: true on one just restarted, as
 	// compose does, each round once the previous one is ready.

@@ -56,32 +56,44 @@ func (d *Deployment) selectServices(names []string) ([]types.ServiceConfig, erro
 	return out, nil
 }
 
-func (d *Deployment) hasHealthcheck(service string) bool {
+// healthcheckDeclared says whether a service's containers have a
+// healthcheck, when the compose file decides it: declared, or disabled.
+// Otherwise (known false) the image decides.
+func (d *Deployment) healthcheckDeclared(service string) (healthcheck, known bool) {
 	s, ok := d.project.Services[service]
-	return ok && s.HealthCheck != nil && !s.HealthCheck.Disable
+	if !ok || s.HealthCheck == nil {
+		return false, false
+	}
+	return !s.HealthCheck.Disable, true
 }
 
-// resources lists the engine names of the networks and volumes the
-// services need and that opdeploy manages (external ones must exist).
-func (d *Deployment) resources(services []types.ServiceConfig) (networks, volumes []string) {
-	nets, vols := map[string]bool{}, map[string]bool{}
+// resources lists the networks and volumes the services need and that
+// opdeploy manages (external ones must exist), by engine name.
+func (d *Deployment) resources(services []types.ServiceConfig) (networks, volumes []desiredResource) {
+	nets, vols := map[string]string{}, map[string]string{} // engine name -> compose key
 	for _, s := range services {
 		if s.NetworkMode == "" {
 			for key := range s.Networks {
 				if n, ok := d.project.Networks[key]; ok && !bool(n.External) {
-					nets[n.Name] = true
+					nets[n.Name] = key
 				}
 			}
 		}
 		for _, v := range s.Volumes {
 			if v.Type == types.VolumeTypeVolume && v.Source != "" {
 				if vol, ok := d.project.Volumes[v.Source]; ok && !bool(vol.External) {
-					vols[vol.Name] = true
+					vols[vol.Name] = v.Source
 				}
 			}
 		}
 	}
-	return sortedKeys(nets), sortedKeys(vols)
+	for _, name := range sortedKeys(nets) {
+		networks = append(networks, desiredResource{Key: nets[name], Name: name})
+	}
+	for _, name := range sortedKeys(vols) {
+		volumes = append(volumes, desiredResource{Key: vols[name], Name: name})
+	}
+	return networks, volumes
 }
 
 // service returns the active service with that name; for any other name,

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/opdeploy/opdeploy/target"
 )
 
@@ -44,19 +45,14 @@ func (d *Deployment) up(ctx context.Context, opts target.UpOptions, deadline tim
 	if err != nil {
 		return err
 	}
-	cli, err := d.engine.Client(ctx)
+	sess, err := d.open(ctx, progress, sessionNeeds{lock: !opts.DryRun, monitor: true})
 	if err != nil {
 		return err
 	}
+	defer sess.close()
+	cli, mon := sess.cli, sess.mon
 	if err := d.preflight(services, cli.ClientVersion(), progress); err != nil {
 		return err
-	}
-	if !opts.DryRun {
-		unlock, err := lockProject(ctx, d.project.Name, progress)
-		if err != nil {
-			return err
-		}
-		defer unlock()
 	}
 
 	// Binary images first: the plan needs their IDs, and a build that
@@ -67,31 +63,10 @@ func (d *Deployment) up(ctx context.Context, opts target.UpOptions, deadline tim
 		return err
 	}
 
-	monCtx, stopMonitor := context.WithCancel(ctx)
-	defer stopMonitor()
-	mon, err := startMonitor(monCtx, cli, d.project.Name, d.hasHealthcheck)
+	p, obs, err := d.plan(ctx, cli, services, mon, opts, false)
 	if err != nil {
 		return err
 	}
-
-	obs, desired, err := d.observe(ctx, cli, services, mon)
-	if err != nil {
-		return err
-	}
-	for _, s := range desired {
-		if s.Pull == "never" && s.ImageID == "" && !s.Build && !s.Binary {
-			return fmt.Errorf("service %q: image %s is not present and pull_policy is never", s.Name, s.Image)
-		}
-	}
-	known := map[string]bool{}
-	for _, s := range d.project.AllServices() {
-		known[s.Name] = true
-	}
-	networks, volumes := d.resources(services)
-	p := reconcile(d.project.Name, networks, volumes, desired, known, obs, reconcileOptions{
-		ForceRecreate: opts.ForceRecreate, NoRecreate: opts.NoRecreate,
-		RemoveOrphans: opts.RemoveOrphans, Build: opts.Build,
-	})
 	if opts.DryRun {
 		for _, line := range strings.Split(strings.TrimSpace(p.String()), "\n") {
 			if line != "" {
@@ -102,27 +77,28 @@ func (d *Deployment) up(ctx context.Context, opts target.UpOptions, deadline tim
 	}
 	for _, op := range p.Orphans {
 		if op.Kind == opKeepOrphan {
-			progress.Event(target.ProgressEvent{Time: time.Now(), Resource: target.Container(op.Name), Service: op.Service, Action: target.ActionWarning, Detail: "orphan: service " + op.Service + " is not in the project; --remove-orphans removes it"})
+			progress.Event(target.ProgressEvent{Time: time.Now(), Resource: target.Container(op.Name), Service: op.Service.Name, Action: target.ActionWarning,
+				Detail: "orphan: service " + op.Service.Name + " is not in the project; --remove-orphans removes it"})
 		}
 	}
 
-	x := &executor{
-		d: d, cli: cli, mon: mon, progress: progress,
-		apiVersion: cli.ClientVersion(),
-		current:    map[string][]string{},
-		started:    map[string]chan struct{}{},
-		sem:        make(chan struct{}, maxParallel),
-	}
-	for _, name := range p.Unchanged {
-		for _, c := range obs.Containers {
-			if c.Name == name {
-				x.current[c.Service] = append(x.current[c.Service], c.ID)
-			}
+	x := newExecutor(d, cli, mon, progress)
+	if len(p.Images) > 0 {
+		// Images come first: on our machines a pull is what fails, and then
+		// nothing else has been touched. Then plan again, against the IDs
+		// the pulls and builds made: a container is recreated only if its
+		// image really changed.
+		if err := x.runImages(ctx, p.Images); err != nil {
+			return err
+		}
+		if p, obs, err = d.plan(ctx, cli, services, mon, opts, true); err != nil {
+			return err
 		}
 	}
+	x.adopt(p, obs)
 	x.timeout, x.deadline = opts.Timeout, deadline
 	if err := x.run(ctx, p, services); err != nil {
-		if errors.Is(err, errWaitTimeout) && ctx.Err() == nil {
+		if errors.Is(err, errWaitTimeout) || errors.Is(context.Cause(ctx), errWaitTimeout) {
 			return x.diagnose(ctx, services, err, opts.Timeout)
 		}
 		return err
@@ -131,4 +107,29 @@ func (d *Deployment) up(ctx context.Context, opts target.UpOptions, deadline tim
 		return nil
 	}
 	return x.waitReady(ctx, services, opts.Timeout)
+}
+
+// plan observes the project and reconciles it with the services. With
+// imagesDone, the plan's pulls and builds have run: it plans containers
+// only, against the images they made.
+func (d *Deployment) plan(ctx context.Context, cli engineAPI, services []types.ServiceConfig, mon *monitor, opts target.UpOptions, imagesDone bool) (*plan, observedState, error) {
+	obs, desired, err := d.observe(ctx, cli, services, mon)
+	if err != nil {
+		return nil, obs, err
+	}
+	for _, s := range desired {
+		if s.Pull == "never" && s.ImageID == "" && !s.Build && !s.Binary {
+			return nil, obs, fmt.Errorf("service %q: image %s is not present and pull_policy is never", s.name(), s.Image)
+		}
+	}
+	known := map[string]bool{}
+	for _, s := range d.project.AllServices() {
+		known[s.Name] = true
+	}
+	networks, volumes := d.resources(services)
+	p := reconcile(d.project.Name, networks, volumes, desired, known, obs, reconcileOptions{
+		ForceRecreate: opts.ForceRecreate, NoRecreate: opts.NoRecreate,
+		RemoveOrphans: opts.RemoveOrphans, Build: opts.Build, ImagesDone: imagesDone,
+	})
+	return p, obs, nil
 }

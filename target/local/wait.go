@@ -18,7 +18,7 @@ import (
 // every container of services (replicas 1..scale) is adopted as current.
 // With restarting, each counts as ready only after a start newer than now.
 func (d *Deployment) waitExecutor(cli engineAPI, mon *monitor, progress target.Progress, services []types.ServiceConfig, restarting bool) *executor {
-	x := &executor{d: d, cli: cli, mon: mon, progress: progress, current: map[string][]string{}, fresh: map[string]int{}}
+	x := newExecutor(d, cli, mon, progress)
 	snap, _ := mon.snapshot()
 	for _, s := range services {
 		for _, c := range snap {
@@ -143,7 +143,7 @@ func (x *executor) waitReady(ctx context.Context, services []types.ServiceConfig
 	if err == nil {
 		return nil
 	}
-	if ctx.Err() != nil {
+	if ctx.Err() != nil && !errors.Is(context.Cause(ctx), errWaitTimeout) {
 		return context.Cause(ctx) // interrupted: nothing to diagnose
 	}
 	return x.diagnose(ctx, services, err, timeout)
