@@ -112,6 +112,8 @@ type runner struct {
 	emit    func(StepEvent)
 	quiet   int // >0 inside wait_until's function: steps are not reported
 
+	ctxv *ctxValue // built on first use (ctx.go)
+
 	// the step that failed last, for the failure report
 	failedStep, failedArgs, failedService string
 	failedPos                             target.Pos

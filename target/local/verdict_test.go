@@ -105,3 +105,44 @@ func TestOneShotServicesAreDeclared(t *testing.T) {
 		}
 	}
 }
+
+func TestConditionMet(t *testing.T) {
+	dep := role{Name: "d", Replicas: 1}
+	always := role{Name: "d", Replicas: 1, Restart: "always"}
+	c := func(state target.State, health target.Health, exit int) containerState {
+		return containerState{ID: "a", Name: "p-d-1", State: state, Health: health, ExitCode: exit, LastExit: exit, Starts: 1}
+	}
+	crashed := c(target.StateRunning, target.HealthStarting, 0)
+	crashed.Starts, crashed.Dies, crashed.DiedAfterStart, crashed.LastExit = 3, 1, 2, 137 // our start (2), a crash, the policy's start (3)
+	for _, tc := range []struct {
+		name      string
+		condition string
+		dep       role
+		c         containerState
+		fresh     map[string]int
+		met       bool
+		err       string
+	}{
+		{"started: created is not started", "service_started", dep, c(target.StateCreated, target.HealthNone, 0), nil, false, ""},
+		{"started: running", "service_started", dep, c(target.StateRunning, target.HealthNone, 0), nil, true, ""},
+		{"started: exited counts as started", "service_started", dep, c(target.StateExited, target.HealthNone, 1), nil, true, ""},
+		{"healthy: healthy", "service_healthy", dep, c(target.StateRunning, target.HealthHealthy, 0), nil, true, ""},
+		{"healthy: starting", "service_healthy", dep, c(target.StateRunning, target.HealthStarting, 0), nil, false, ""},
+		{"healthy: no healthcheck", "service_healthy", dep, c(target.StateRunning, target.HealthNone, 0), nil, false, "p-d-1 has no healthcheck, so it cannot become healthy"},
+		{"healthy: exited for good", "service_healthy", dep, c(target.StateExited, target.HealthNone, 1), nil, false, "p-d-1 exited with code 1 before it was healthy"},
+		{"healthy: exited, restarted by policy", "service_healthy", always, c(target.StateExited, target.HealthNone, 1), nil, false, ""},
+		{"healthy: crashed after our start", "service_healthy", always, crashed, map[string]int{"a": 1}, false, "p-d-1 exited with code 137 before it was healthy"},
+		{"healthy: before our start event", "service_healthy", dep, c(target.StateRunning, target.HealthHealthy, 0), map[string]int{"a": 1}, false, ""},
+		{"completed: exited 0", "service_completed_successfully", dep, c(target.StateExited, target.HealthNone, 0), nil, true, ""},
+		{"completed: exited 3", "service_completed_successfully", dep, c(target.StateExited, target.HealthNone, 3), nil, false, "p-d-1 exited with code 3"},
+		{"completed: still running", "service_completed_successfully", dep, c(target.StateRunning, target.HealthNone, 0), nil, false, ""},
+	} {
+		met, err := conditionMet(tc.condition, tc.dep, []string{"a"}, tc.fresh, []containerState{tc.c})
+		if met != tc.met || (err == nil) != (tc.err == "") || (err != nil && err.Error() != tc.err) {
+			t.Errorf("%s: met %v err %v; want %v %q", tc.name, met, err, tc.met, tc.err)
+		}
+	}
+	if met, _ := conditionMet("service_healthy", role{Name: "d", Replicas: 0}, nil, nil, nil); !met {
+		t.Error("a dependency scaled to 0 is not met")
+	}
+}
