@@ -103,12 +103,18 @@ func (r *recordingTarget) Stop(_ context.Context, svc string, grace time.Duratio
 	r.record(fmt.Sprintf("stop %s grace %s", svc, grace))
 	return nil
 }
-func (r *recordingTarget) Start(_ context.Context, svc string) error { r.record("start " + svc); return nil }
+func (r *recordingTarget) Start(_ context.Context, svc string) error {
+	r.record("start " + svc)
+	return nil
+}
 func (r *recordingTarget) Kill(_ context.Context, svc, sig string) error {
 	r.record("kill " + svc + " " + sig)
 	return nil
 }
-func (r *recordingTarget) Pause(_ context.Context, svc string) error { r.record("pause " + svc); return nil }
+func (r *recordingTarget) Pause(_ context.Context, svc string) error {
+	r.record("pause " + svc)
+	return nil
+}
 func (r *recordingTarget) Unpause(_ context.Context, svc string) error {
 	r.record("unpause " + svc)
 	return nil
