@@ -3,8 +3,11 @@ package starlark
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
+
+	"go.starlark.net/starlark"
 )
 
 // blocked stands for one operation that never ends by itself (str() of a
@@ -18,11 +21,17 @@ func blocked(t *testing.T) func(context.Context) (int, error) {
 	}
 }
 
+func runWatched[T any](ctx context.Context, w watch, run func(context.Context) (T, error)) (T, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	return watched(ctx, cancel, w, run)
+}
+
 // testWatch never fires unless a test lowers a threshold.
-var testWatch = watch{limit: TiB, hard: TiB, every: time.Millisecond, grace: time.Hour, runaway: time.Hour, stack: TiB}
+var testWatch = watch{limit: TiB, hard: TiB, every: time.Millisecond, grace: time.Hour, stack: TiB}
 
 func TestBoundedReturnsWhatRunReturns(t *testing.T) {
-	v, err := watched(context.Background(), testWatch, func(context.Context) (int, error) { return 7, nil })
+	v, err := runWatched(context.Background(), testWatch, func(context.Context) (int, error) { return 7, nil })
 	if v != 7 || err != nil {
 		t.Fatalf("got %d, %v", v, err)
 	}
@@ -33,7 +42,7 @@ func TestBoundedReturnsWhatRunReturns(t *testing.T) {
 func TestBoundedAsksRunToStopOverTheLimit(t *testing.T) {
 	w := testWatch
 	w.limit = 1
-	_, err := watched(context.Background(), w, func(ctx context.Context) (int, error) {
+	_, err := runWatched(context.Background(), w, func(ctx context.Context) (int, error) {
 		<-ctx.Done()
 		return 0, context.Cause(ctx)
 	})
@@ -47,11 +56,11 @@ func TestBoundedAsksRunToStopOverTheLimit(t *testing.T) {
 	}
 }
 
-// An operation that goes on allocating past twice the limit is abandoned.
+// An operation that allocates far past the limit is abandoned at once.
 func TestBoundedAbandonsARunaway(t *testing.T) {
 	w := testWatch
-	w.limit, w.hard, w.runaway = 1, 2, 10*time.Millisecond
-	_, err := watched(context.Background(), w, blocked(t))
+	w.limit, w.hard = 1, 2
+	_, err := runWatched(context.Background(), w, blocked(t))
 	var ab *AbandonedError
 	var me *MemoryError
 	if !errors.As(err, &ab) || !errors.As(ab.Cause, &me) {
@@ -66,7 +75,7 @@ func TestBoundedAbandonsARunThatIgnoresCancellation(t *testing.T) {
 	w.grace = 10 * time.Millisecond
 	ctx, cancel := context.WithCancelCause(context.Background())
 	cancel(errors.New("interrupt signal received"))
-	_, err := watched(ctx, w, blocked(t))
+	_, err := runWatched(ctx, w, blocked(t))
 	var ab *AbandonedError
 	if !errors.As(err, &ab) || ab.Error() != "interrupt signal received (one operation did not stop when asked; opdeploy stopped waiting for it)" {
 		t.Fatalf("err = %v", err)
@@ -78,10 +87,27 @@ func TestBoundedAbandonsARunThatIgnoresCancellation(t *testing.T) {
 func TestBoundedAbandonsADeepRecursion(t *testing.T) {
 	w := testWatch
 	w.stack = 1
-	_, err := watched(context.Background(), w, blocked(t))
+	_, err := runWatched(context.Background(), w, blocked(t))
 	var ab *AbandonedError
 	var se *StackError
 	if !errors.As(err, &ab) || !errors.As(ab.Cause, &se) {
 		t.Fatalf("err = %v, want an *AbandonedError caused by a *StackError", err)
+	}
+}
+
+// The thread checks memory itself, so it stops between two operations even
+// when the sampler cannot run, with the position of the step it reached.
+func TestThreadStopsItselfOverTheLimit(t *testing.T) {
+	thread := &starlark.Thread{}
+	lim := Limits{MaxMemory: 1, Reason: func(cause error) string { return "stopped: " + cause.Error() }}
+	_, err := Bounded(context.Background(), thread, lim, func(context.Context) (starlark.StringDict, error) {
+		return starlark.ExecFileOptions(FileOptions, thread, "loop.star", "while True:\n    pass\n", nil)
+	})
+	var ee *starlark.EvalError
+	if !errors.As(err, &ee) || !strings.HasPrefix(ee.Msg, "Starlark computation cancelled: stopped: memory limit of 1B exceeded: ") {
+		t.Fatalf("err = %v", err)
+	}
+	if pos := ee.CallStack.At(0).Pos; pos.Filename() != "loop.star" || pos.Line < 1 || pos.Line > 2 {
+		t.Errorf("stopped at %v", pos)
 	}
 }

@@ -125,8 +125,13 @@ func Eval(ctx context.Context, cfg Config) (*Subject, error) {
 		return nil, fmt.Errorf("%s is outside the root folder %s", file, cfg.Root)
 	}
 
-	subj, err := Bounded(ctx, cfg.MaxMemory, func(ctx context.Context) (*Subject, error) {
-		return evalFile(ctx, &cfg)
+	thread := &starlark.Thread{
+		Name:  "eval " + file,
+		Print: func(*starlark.Thread, string) {}, // evaluation prints nothing
+	}
+	lim := Limits{MaxMemory: cfg.MaxMemory, MaxSteps: cfg.MaxSteps, Reason: evalStopReason}
+	subj, err := Bounded(ctx, thread, lim, func(ctx context.Context) (*Subject, error) {
+		return evalFile(ctx, &cfg, thread)
 	})
 	if err != nil {
 		return nil, stoppedError(file, err)
@@ -152,22 +157,11 @@ func checkMemoryAfter(file string, limit ByteSize) error {
 	}
 }
 
-// evalFile evaluates cfg.File on a thread of its own; ctx ends it.
-func evalFile(ctx context.Context, cfg *Config) (*Subject, error) {
+// evalFile evaluates cfg.File on thread; ctx ends it.
+func evalFile(ctx context.Context, cfg *Config, thread *starlark.Thread) (*Subject, error) {
 	st := newState(ctx, cfg)
-	thread := &starlark.Thread{
-		Name:  "eval " + cfg.File,
-		Print: func(*starlark.Thread, string) {}, // evaluation prints nothing
-		Load:  st.loader.load,
-	}
+	thread.Load = st.loader.load
 	thread.SetLocal(stateKey, st)
-	thread.SetMaxExecutionSteps(cfg.MaxSteps)
-	thread.OnMaxSteps = func(t *starlark.Thread) {
-		t.Cancel(fmt.Sprintf("evaluation stopped after %d steps (an infinite loop?)", cfg.MaxSteps))
-	}
-	stop := context.AfterFunc(ctx, func() { thread.Cancel(stopReason(ctx)) })
-	defer stop()
-
 	if _, err := st.loader.exec(thread, cfg.File); err != nil {
 		return nil, wrapError(err)
 	}
@@ -178,13 +172,16 @@ func evalFile(ctx context.Context, cfg *Config) (*Subject, error) {
 	return subj, nil
 }
 
-// stopReason says why evaluation was stopped from outside: the memory
-// limit, or the caller (an interrupt).
-func stopReason(ctx context.Context) string {
-	cause := context.Cause(ctx)
+// evalStopReason says why evaluation was stopped: a limit, or the caller
+// (an interrupt).
+func evalStopReason(cause error) string {
 	var me *MemoryError
-	if errors.As(cause, &me) {
+	var se *StepsError
+	switch {
+	case errors.As(cause, &me):
 		return "evaluation stopped: " + me.Error()
+	case errors.As(cause, &se):
+		return fmt.Sprintf("evaluation stopped after %d steps (an infinite loop?)", se.Max)
 	}
 	return "evaluation cancelled: " + cause.Error()
 }
