@@ -23,6 +23,10 @@ type Options struct {
 	Project string
 	// MaxSteps bounds evaluation; zero means starlark.DefaultMaxSteps.
 	MaxSteps uint64
+	// MaxMemory bounds the memory in use while Starlark code runs:
+	// evaluation, sequences and checks written in Starlark. Zero means
+	// starlark.DefaultMaxMemory.
+	MaxMemory starlark.ByteSize
 	// FS reads subject sources; nil means the operating system's.
 	FS starlark.FS
 	// Resolver builds targets; nil means the real engines (tests use fakes).
@@ -41,6 +45,8 @@ type Subject struct {
 	FuncChecks []*FuncCheck
 	Sequences  []*starlark.Sequence
 	Params     map[string]string
+	// MaxMemory bounds sequences and Starlark checks (Options.MaxMemory).
+	MaxMemory starlark.ByteSize
 }
 
 // FuncCheck is a check written in Starlark with check(name, fn).
@@ -51,14 +57,15 @@ type FuncCheck = starlark.FuncCheck
 // Errors a user can cause carry a file:line:col (see starlark.Error).
 func Load(ctx context.Context, path string, opts Options) (*Subject, error) {
 	cfg := starlark.Config{
-		File:     path,
-		Root:     opts.Root,
-		Params:   opts.Params,
-		Profiles: opts.Profiles,
-		Project:  opts.Project,
-		MaxSteps: opts.MaxSteps,
-		FS:       opts.FS,
-		Resolver: opts.Resolver,
+		File:      path,
+		Root:      opts.Root,
+		Params:    opts.Params,
+		Profiles:  opts.Profiles,
+		Project:   opts.Project,
+		MaxSteps:  opts.MaxSteps,
+		MaxMemory: opts.MaxMemory,
+		FS:        opts.FS,
+		Resolver:  opts.Resolver,
 	}
 	if cfg.Resolver == nil {
 		cfg.Resolver = Resolver{}
@@ -78,6 +85,7 @@ func Load(ctx context.Context, path string, opts Options) (*Subject, error) {
 		FuncChecks: s.FuncChecks,
 		Sequences:  s.Sequences,
 		Params:     opts.Params,
+		MaxMemory:  opts.MaxMemory,
 	}, nil
 }
 
