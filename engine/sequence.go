@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	gostarlark "go.starlark.net/starlark"
@@ -78,15 +79,42 @@ func (s *Subject) Run(ctx context.Context, name string, opts RunOptions) error {
 		ctx, cancel = context.WithTimeoutCause(ctx, opts.Timeout, fmt.Errorf("sequence %q did not finish within --timeout %s", name, opts.Timeout))
 		defer cancel()
 	}
-	r := &runner{subject: s, op: op, ctx: ctx, emit: opts.Steps}
-	if r.emit == nil {
-		r.emit = func(StepEvent) {}
-	}
+	steps := &stepGate{to: opts.Steps}
+	r := &runner{subject: s, op: op, ctx: ctx, emit: steps.emit}
 	_, err := r.call(seq.Name, seq.Fn)
+	var ab *starlark.AbandonedError
+	if errors.As(err, &ab) {
+		// The sequence's goroutine is still inside one operation and may
+		// yet touch r: report from what is known now, and let none of its
+		// late step events out.
+		steps.close()
+		return &SequenceError{Sequence: seq.Name, Err: err}
+	}
 	if err != nil {
 		return r.failure(seq.Name, err)
 	}
 	return nil
+}
+
+// stepGate passes step events on until it is closed.
+type stepGate struct {
+	mu     sync.Mutex
+	to     func(StepEvent)
+	closed bool
+}
+
+func (g *stepGate) emit(e StepEvent) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.closed && g.to != nil {
+		g.to(e)
+	}
+}
+
+func (g *stepGate) close() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.closed = true
 }
 
 // runFuncCheck runs a check written in Starlark: True passes, False fails,
@@ -99,9 +127,9 @@ func (s *Subject) runFuncCheck(ctx context.Context, fc *FuncCheck) (string, erro
 		return "", starlark.WrapError(err)
 	}
 	if !v.Truth() {
-		return "", fmt.Errorf("returned %s", v)
+		return "", fmt.Errorf("returned %s", starlark.Brief(v))
 	}
-	return "returned " + v.String(), nil
+	return "returned " + starlark.Brief(v), nil
 }
 
 // runner runs Starlark code that drives the target through ctx.
@@ -119,6 +147,9 @@ type runner struct {
 	failedPos                             target.Pos
 }
 
+// call runs fn(ctx) on a thread of its own, within the subject's memory
+// limit (see starlark.Bounded). Sequences have no step limit: their
+// timeouts and Ctrl-C bound them.
 func (r *runner) call(name string, fn gostarlark.Callable) (gostarlark.Value, error) {
 	thread := &gostarlark.Thread{
 		Name: name,
@@ -126,12 +157,15 @@ func (r *runner) call(name string, fn gostarlark.Callable) (gostarlark.Value, er
 			r.emit(StepEvent{Time: time.Now(), Kind: StepLog, Message: msg, Pos: callerPos(t)})
 		},
 	}
-	// The context is captured now: wait_until swaps r.ctx while it runs,
-	// and the callback must read the one it was registered on.
-	ctx := r.ctx
-	stop := context.AfterFunc(ctx, func() { thread.Cancel(context.Cause(ctx).Error()) })
-	defer stop()
-	return gostarlark.Call(thread, fn, gostarlark.Tuple{r.ctxValue()}, nil)
+	return starlark.Bounded(r.ctx, thread, starlark.Limits{MaxMemory: r.subject.MaxMemory}, func(ctx context.Context) (gostarlark.Value, error) {
+		// Steps run under r.ctx: while fn runs it is Bounded's context, so
+		// passing the memory limit also ends a step in flight (a sleep, a
+		// wait), not only the Starlark code around it.
+		saved := r.ctx
+		r.ctx = ctx
+		defer func() { r.ctx = saved }()
+		return gostarlark.Call(thread, fn, gostarlark.Tuple{r.ctxValue()}, nil)
+	})
 }
 
 func (r *runner) failure(name string, err error) error {

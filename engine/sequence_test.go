@@ -12,11 +12,13 @@ import (
 )
 
 // fakeTarget is a deployment whose actions succeed at once, except exec,
-// which fails while failExec is set.
+// which fails while failExec is set, and blocks, deaf to its context,
+// while hang is open.
 type fakeTarget struct {
 	target.DeploymentTarget
 	target.Operator
 	failExec bool
+	hang     chan struct{}
 }
 
 func (f *fakeTarget) Kind() string    { return "fake" }
@@ -25,6 +27,9 @@ func (f *fakeTarget) Describe() target.Description {
 	return target.Description{Kind: "fake", Project: "fake", Services: []target.ServiceSpec{{Name: "api"}}}
 }
 func (f *fakeTarget) Exec(_ context.Context, _ string, _ []string) (target.ExecResult, error) {
+	if f.hang != nil {
+		<-f.hang
+	}
 	if f.failExec {
 		f.failExec = false
 		return target.ExecResult{}, errors.New("exec failed")

@@ -22,6 +22,10 @@ type Options struct {
 	Project string
 	// MaxSteps bounds evaluation; zero means starlark.DefaultMaxSteps.
 	MaxSteps uint64
+	// MaxMemory bounds the memory in use while Starlark code runs:
+	// evaluation, sequences and checks written in Starlark. Zero means
+	// starlark.DefaultMaxMemory.
+	MaxMemory starlark.ByteSize
 	// FS reads subject sources; nil means the operating system's.
 	FS starlark.FS
 	// Resolver builds the targets a subject declares. Required: the
@@ -36,6 +40,8 @@ type Options struct {
 type Subject struct {
 	starlark.Subject
 	Params map[string]string
+	// MaxMemory bounds sequences and Starlark checks (Options.MaxMemory).
+	MaxMemory starlark.ByteSize
 }
 
 // FuncCheck is a check written in Starlark with check(name, fn).
@@ -46,20 +52,21 @@ type FuncCheck = starlark.FuncCheck
 // Errors a user can cause carry a file:line:col (see starlark.Error).
 func Load(ctx context.Context, path string, opts Options) (*Subject, error) {
 	cfg := starlark.Config{
-		File:     path,
-		Root:     opts.Root,
-		Params:   opts.Params,
-		Profiles: opts.Profiles,
-		Project:  opts.Project,
-		MaxSteps: opts.MaxSteps,
-		FS:       opts.FS,
-		Resolver: opts.Resolver,
+		File:      path,
+		Root:      opts.Root,
+		Params:    opts.Params,
+		Profiles:  opts.Profiles,
+		Project:   opts.Project,
+		MaxSteps:  opts.MaxSteps,
+		MaxMemory: opts.MaxMemory,
+		FS:        opts.FS,
+		Resolver:  opts.Resolver,
 	}
 	s, err := starlark.Eval(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	return &Subject{Subject: *s, Params: opts.Params}, nil
+	return &Subject{Subject: *s, Params: opts.Params, MaxMemory: opts.MaxMemory}, nil
 }
 
 // Sequence returns the sequence with that name.

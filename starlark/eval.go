@@ -55,6 +55,9 @@ type Config struct {
 	Project string
 	// MaxSteps bounds evaluation; zero means DefaultMaxSteps.
 	MaxSteps uint64
+	// MaxMemory bounds the memory in use while evaluating (see Bounded);
+	// zero means DefaultMaxMemory.
+	MaxMemory ByteSize
 	// FS reads source files; nil means the operating system's.
 	FS FS
 	// Resolver turns deployment specs into targets. Required.
@@ -90,8 +93,10 @@ type Sequence struct {
 	Fn   starlark.Callable
 }
 
-// Eval evaluates a subject file. Cancelling ctx stops evaluation promptly.
-// Errors a user can cause are *Error values with a position.
+// Eval evaluates a subject file, within cfg's step and memory limits.
+// Cancelling ctx stops evaluation promptly. Errors a user can cause are
+// *Error values with a position (only the file when evaluation had to be
+// abandoned inside one operation; see Bounded).
 func Eval(ctx context.Context, cfg Config) (*Subject, error) {
 	if cfg.Resolver == nil {
 		return nil, errors.New("starlark.Eval: no resolver")
@@ -113,25 +118,51 @@ func Eval(ctx context.Context, cfg Config) (*Subject, error) {
 	if cfg.MaxSteps == 0 {
 		cfg.MaxSteps = DefaultMaxSteps
 	}
+	if cfg.MaxMemory == 0 {
+		cfg.MaxMemory = DefaultMaxMemory
+	}
 	if err := within(cfg.Root, file); err != nil {
 		return nil, fmt.Errorf("%s is outside the root folder %s", file, cfg.Root)
 	}
 
-	st := newState(ctx, &cfg)
 	thread := &starlark.Thread{
 		Name:  "eval " + file,
 		Print: func(*starlark.Thread, string) {}, // evaluation prints nothing
-		Load:  st.loader.load,
 	}
-	thread.SetLocal(stateKey, st)
-	thread.SetMaxExecutionSteps(cfg.MaxSteps)
-	thread.OnMaxSteps = func(t *starlark.Thread) {
-		t.Cancel(fmt.Sprintf("evaluation stopped after %d steps (an infinite loop?)", cfg.MaxSteps))
+	lim := Limits{MaxMemory: cfg.MaxMemory, MaxSteps: cfg.MaxSteps, Reason: evalStopReason}
+	subj, err := Bounded(ctx, thread, lim, func(ctx context.Context) (*Subject, error) {
+		return evalFile(ctx, &cfg, thread)
+	})
+	if err != nil {
+		return nil, stoppedError(file, err)
 	}
-	stop := context.AfterFunc(ctx, func() { thread.Cancel("evaluation cancelled: " + context.Cause(ctx).Error()) })
-	defer stop()
+	if err := checkMemoryAfter(file, cfg.MaxMemory); err != nil {
+		return nil, err
+	}
+	return subj, nil
+}
 
-	if _, err := st.loader.exec(thread, file); err != nil {
+// checkMemoryAfter looks at memory once more when evaluation is over: one
+// operation can allocate much at once (l + l, "x" * n) after the last
+// sample, and what the subject keeps stays in memory while opdeploy runs.
+func checkMemoryAfter(file string, limit ByteSize) error {
+	inUse, over := liveOver(limit)
+	if !over {
+		return nil
+	}
+	return &Error{
+		Pos:   target.Pos{File: file},
+		Msg:   fmt.Sprintf("evaluation ended with %s in use, over the memory limit of %s", inUse, limit),
+		cause: &MemoryError{Limit: limit, InUse: inUse},
+	}
+}
+
+// evalFile evaluates cfg.File on thread; ctx ends it.
+func evalFile(ctx context.Context, cfg *Config, thread *starlark.Thread) (*Subject, error) {
+	st := newState(ctx, cfg)
+	thread.Load = st.loader.load
+	thread.SetLocal(stateKey, st)
+	if _, err := st.loader.exec(thread, cfg.File); err != nil {
 		return nil, wrapError(err)
 	}
 	subj, err := st.finish(thread)
@@ -139,6 +170,37 @@ func Eval(ctx context.Context, cfg Config) (*Subject, error) {
 		return nil, wrapError(err)
 	}
 	return subj, nil
+}
+
+// evalStopReason says why evaluation was stopped: a limit, or the caller
+// (an interrupt).
+func evalStopReason(cause error) string {
+	var me *MemoryError
+	var se *StepsError
+	switch {
+	case errors.As(cause, &me):
+		return "evaluation stopped: " + me.Error()
+	case errors.As(cause, &se):
+		return fmt.Sprintf("evaluation stopped after %d steps (an infinite loop?)", se.Max)
+	}
+	return "evaluation cancelled: " + cause.Error()
+}
+
+// stoppedError names the subject file in an error that has no position of
+// its own: Bounded gave up waiting for an operation, so nobody knows the
+// line it was on.
+func stoppedError(file string, err error) error {
+	var ab *AbandonedError
+	if !errors.As(err, &ab) {
+		return err
+	}
+	verb := "evaluation cancelled: "
+	var me *MemoryError
+	var se *StackError
+	if errors.As(ab.Cause, &me) || errors.As(ab.Cause, &se) {
+		verb = "evaluation stopped: "
+	}
+	return &Error{Pos: target.Pos{File: file}, Msg: verb + ab.Error(), cause: err}
 }
 
 // predeclared returns the names every subject file (and every file it

@@ -2,7 +2,6 @@ package starlark
 
 import (
 	"fmt"
-	"sort"
 	gotime "time"
 
 	"go.starlark.net/lib/time"
@@ -85,7 +84,7 @@ func (d *stringDict) Unpack(v starlark.Value) error {
 	for _, item := range dict.Items() {
 		k, ok := starlark.AsString(item[0])
 		if !ok {
-			return fmt.Errorf("key %s: got %s, want string", item[0], item[0].Type())
+			return fmt.Errorf("key %s: got %s, want string", Brief(item[0]), item[0].Type())
 		}
 		val, ok := starlark.AsString(item[1])
 		if !ok {
@@ -138,7 +137,7 @@ func (p *port) Unpack(v starlark.Value) error {
 	}
 	n, ok := i.Int64()
 	if !ok || n < 1 || n > 65535 {
-		return fmt.Errorf("port %s is out of range 1-65535", i)
+		return fmt.Errorf("port %s is out of range 1-65535", Brief(i))
 	}
 	*p = port(n)
 	return nil
@@ -154,59 +153,4 @@ func atMostPositional(b *starlark.Builtin, args starlark.Tuple, n int, names str
 		return fmt.Errorf("%s: takes keyword arguments only (got %d positional)", b.Name(), len(args))
 	}
 	return fmt.Errorf("%s: takes at most %d positional argument (%s); pass the others by keyword", b.Name(), n, names)
-}
-
-// toGo converts a Starlark value built as compose YAML would be into plain
-// Go values for compose-go. where names the value for messages.
-func toGo(v starlark.Value, where string) (any, error) {
-	switch v := v.(type) {
-	case starlark.NoneType:
-		return nil, nil
-	case starlark.Bool:
-		return bool(v), nil
-	case starlark.String:
-		return string(v), nil
-	case starlark.Int:
-		n, ok := v.Int64()
-		if !ok {
-			return nil, fmt.Errorf("%s: integer %s is too large", where, v)
-		}
-		return int(n), nil
-	case starlark.Float:
-		return float64(v), nil
-	case time.Duration:
-		return gotime.Duration(v).String(), nil
-	case *imageValue:
-		return v.spec.Tag, nil
-	case *starlark.List, starlark.Tuple:
-		out := []any{}
-		iter := starlark.Iterate(v)
-		defer iter.Done()
-		var x starlark.Value
-		for i := 0; iter.Next(&x); i++ {
-			g, err := toGo(x, fmt.Sprintf("%s[%d]", where, i))
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, g)
-		}
-		return out, nil
-	case *starlark.Dict:
-		out := map[string]any{}
-		items := v.Items()
-		sort.SliceStable(items, func(i, j int) bool { return items[i][0].String() < items[j][0].String() })
-		for _, item := range items {
-			k, ok := starlark.AsString(item[0])
-			if !ok {
-				return nil, fmt.Errorf("%s: key %s: got %s, want string", where, item[0], item[0].Type())
-			}
-			g, err := toGo(item[1], fmt.Sprintf("%s[%q]", where, k))
-			if err != nil {
-				return nil, err
-			}
-			out[k] = g
-		}
-		return out, nil
-	}
-	return nil, fmt.Errorf("%s: got %s, want a compose value (string, int, float, bool, None, list or dict)", where, v.Type())
 }

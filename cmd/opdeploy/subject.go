@@ -13,12 +13,13 @@ import (
 
 // subjectArgs are the arguments of every verb that reads a subject file.
 type subjectArgs struct {
-	File     string   `arg:"" name:"file" help:"Subject file (.star)." type:"path"`
-	Set      []string `short:"s" sep:"none" placeholder:"KEY=VALUE" help:"Set a subject parameter, read in the file as params[\"KEY\"]. Repeatable."`
-	Profile  []string `placeholder:"NAME" env:"OPDEPLOY_PROFILES" help:"Activate a compose profile in every local deployment. Repeatable."`
-	Project  string   `short:"p" placeholder:"NAME" env:"OPDEPLOY_PROJECT" help:"Use this project name instead of the subject's (to run a second copy side by side)."`
-	Root     string   `placeholder:"DIR" type:"path" help:"Folder that load() may not escape (default: the subject file's folder)."`
-	MaxSteps uint64   `default:"${maxSteps}" placeholder:"N" help:"Stop evaluating the subject after N Starlark steps (guards against infinite loops)."`
+	File      string            `arg:"" name:"file" help:"Subject file (.star)." type:"path"`
+	Set       []string          `short:"s" sep:"none" placeholder:"KEY=VALUE" help:"Set a subject parameter, read in the file as params[\"KEY\"]. Repeatable."`
+	Profile   []string          `placeholder:"NAME" env:"OPDEPLOY_PROFILES" help:"Activate a compose profile in every local deployment. Repeatable."`
+	Project   string            `short:"p" placeholder:"NAME" env:"OPDEPLOY_PROJECT" help:"Use this project name instead of the subject's (to run a second copy side by side)."`
+	Root      string            `placeholder:"DIR" type:"path" help:"Folder that load() may not escape (default: the subject file's folder)."`
+	MaxSteps  uint64            `default:"${maxSteps}" placeholder:"N" help:"Stop evaluating the subject after N Starlark steps (guards against infinite loops)."`
+	MaxMemory starlark.ByteSize `default:"${maxMemory}" placeholder:"SIZE" help:"Stop Starlark code (evaluation, sequences, checks) once opdeploy uses more than SIZE of memory, e.g. 512MiB or 2GiB."`
 }
 
 // subject gives the composition root (cli.go) the arguments of the verb
@@ -36,14 +37,21 @@ func (a *subjectArgs) load(ctx context.Context, tgts targets, act *activity) (*e
 			return nil, fmt.Errorf("-p: %w", err)
 		}
 	}
+	if a.MaxMemory == 0 {
+		return nil, &codeError{code: exitUsage, err: fmt.Errorf("--max-memory must be more than 0")}
+	}
+	// The collector works hard near the limit for the whole run, so that
+	// garbage does not count toward it (see ApplyMemoryLimit).
+	starlark.ApplyMemoryLimit(a.MaxMemory)
 	act.begin("evaluate", "evaluating "+a.File)
 	s, err := engine.Load(ctx, a.File, engine.Options{
-		Root:     a.Root,
-		Params:   params,
-		Profiles: a.Profile,
-		Project:  a.Project,
-		MaxSteps: a.MaxSteps,
-		Resolver: tgts,
+		Root:      a.Root,
+		Params:    params,
+		Profiles:  a.Profile,
+		Project:   a.Project,
+		MaxSteps:  a.MaxSteps,
+		MaxMemory: a.MaxMemory,
+		Resolver:  tgts,
 	})
 	if err != nil {
 		var se *starlark.Error
@@ -69,5 +77,6 @@ func parseSets(sets []string) (map[string]string, error) {
 }
 
 var defaultVars = map[string]string{
-	"maxSteps": fmt.Sprint(starlark.DefaultMaxSteps),
+	"maxSteps":  fmt.Sprint(starlark.DefaultMaxSteps),
+	"maxMemory": starlark.DefaultMaxMemory.String(),
 }
