@@ -4,6 +4,7 @@ import (
 	"fmt"
 	gotime "time"
 
+	"go.starlark.net/lib/time"
 	"go.starlark.net/starlark"
 )
 
@@ -138,4 +139,95 @@ func (n *Names) Unpack(v starlark.Value) error {
 	}
 	*n = s.Values
 	return nil
+}
+
+// StringList reads a list or tuple of strings. Builtins and the sequence
+// ctx share it.
+func StringList(v starlark.Value) ([]string, error) {
+	switch v.(type) {
+	case *starlark.List, starlark.Tuple:
+	default:
+		return nil, fmt.Errorf("got %s, want string or list of strings", v.Type())
+	}
+	var out []string
+	iter := starlark.Iterate(v)
+	defer iter.Done()
+	var x starlark.Value
+	for i := 0; iter.Next(&x); i++ {
+		str, ok := starlark.AsString(x)
+		if !ok {
+			return nil, fmt.Errorf("element %d: got %s, want string", i, x.Type())
+		}
+		out = append(out, str)
+	}
+	return out, nil
+}
+
+// optionalString accepts a string or None.
+type optionalString struct {
+	value string
+	set   bool
+}
+
+func (s *optionalString) Unpack(v starlark.Value) error {
+	if v == starlark.None {
+		return nil
+	}
+	str, ok := starlark.AsString(v)
+	if !ok {
+		return fmt.Errorf("got %s, want string or None", v.Type())
+	}
+	s.value, s.set = str, true
+	return nil
+}
+
+// stringDict accepts a dict of strings to strings.
+type stringDict map[string]string
+
+func (d *stringDict) Unpack(v starlark.Value) error {
+	dict, ok := v.(*starlark.Dict)
+	if !ok {
+		return fmt.Errorf("got %s, want dict", v.Type())
+	}
+	*d = stringDict{}
+	for _, item := range dict.Items() {
+		k, ok := starlark.AsString(item[0])
+		if !ok {
+			return fmt.Errorf("key %s: got %s, want string", Brief(item[0]), item[0].Type())
+		}
+		val, ok := starlark.AsString(item[1])
+		if !ok {
+			return fmt.Errorf("value of %q: got %s, want string", k, item[1].Type())
+		}
+		(*d)[k] = val
+	}
+	return nil
+}
+
+// ParseDuration reads a duration given as "2s", "1m30s" or a time.duration
+// value. Builtins and the sequence ctx share it, so both speak the same way.
+func ParseDuration(v starlark.Value) (gotime.Duration, error) {
+	switch v := v.(type) {
+	case starlark.String:
+		parsed, err := gotime.ParseDuration(string(v))
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a duration (examples: \"500ms\", \"2s\", \"1m30s\")", string(v))
+		}
+		return parsed, nil
+	case time.Duration:
+		return gotime.Duration(v), nil
+	}
+	return 0, fmt.Errorf("got %s, want duration string such as \"2s\"", v.Type())
+}
+
+// atMostPositional makes a builtin keyword-only past its first n
+// parameters, so declarations read the same everywhere.
+func atMostPositional(b *starlark.Builtin, args starlark.Tuple, n int, names string) error {
+	if len(args) <= n {
+		return nil
+	}
+	if n == 0 {
+		return fmt.Errorf("%s: takes keyword arguments only (got %d positional)", b.Name(), len(args))
+	}
+	return fmt.Errorf("%s: takes at most %d positional argument (%s); pass the others by keyword", b.Name(), n, names)
 }

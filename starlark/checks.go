@@ -16,6 +16,8 @@ const (
 
 	defaultCheckTimeout = 2 * gotime.Second
 	defaultExecTimeout  = 5 * gotime.Second
+	// minCheckTimeout refuses a zero or negative check timeout.
+	minCheckTimeout = gotime.Millisecond
 )
 
 // checkValue is a declared health check. It is inert until `opdeploy
@@ -62,18 +64,15 @@ func httpCheckBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlar
 		return nil, err
 	}
 	var (
-		name, service string
-		p             port
+		name, service NonEmptyString
+		p             Port
 		path          = "/"
 		expect        = 200
-		timeout       = duration(defaultCheckTimeout)
+		timeout       = Duration{D: defaultCheckTimeout, Min: minCheckTimeout}
 	)
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs,
 		"name", &name, "service", &service, "port", &p,
 		"path?", &path, "expect_status?", &expect, "timeout?", &timeout); err != nil {
-		return nil, err
-	}
-	if err := checkNames(b, name, service); err != nil {
 		return nil, err
 	}
 	if len(path) == 0 || path[0] != '/' {
@@ -83,8 +82,8 @@ func httpCheckBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlar
 		return nil, fmt.Errorf("%s: for parameter expect_status: %d is not an HTTP status code", b.Name(), expect)
 	}
 	return &checkValue{spec: target.CheckSpec{
-		Name: name, Kind: target.CheckHTTP, Service: service, Port: int(p),
-		Path: path, Expect: expect, Timeout: gotime.Duration(timeout), Pos: callerPos(thread),
+		Name: string(name), Kind: target.CheckHTTP, Service: string(service), Port: int(p),
+		Path: path, Expect: expect, Timeout: timeout.D, Pos: callerPos(thread),
 	}}, nil
 }
 
@@ -94,20 +93,17 @@ func tcpCheckBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark
 		return nil, err
 	}
 	var (
-		name, service string
-		p             port
-		timeout       = duration(defaultCheckTimeout)
+		name, service NonEmptyString
+		p             Port
+		timeout       = Duration{D: defaultCheckTimeout, Min: minCheckTimeout}
 	)
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs,
 		"name", &name, "service", &service, "port", &p, "timeout?", &timeout); err != nil {
 		return nil, err
 	}
-	if err := checkNames(b, name, service); err != nil {
-		return nil, err
-	}
 	return &checkValue{spec: target.CheckSpec{
-		Name: name, Kind: target.CheckTCP, Service: service, Port: int(p),
-		Timeout: gotime.Duration(timeout), Pos: callerPos(thread),
+		Name: string(name), Kind: target.CheckTCP, Service: string(service), Port: int(p),
+		Timeout: timeout.D, Pos: callerPos(thread),
 	}}, nil
 }
 
@@ -118,38 +114,18 @@ func execCheckBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlar
 		return nil, err
 	}
 	var (
-		name, service string
-		command       stringOrList
-		timeout       = duration(defaultExecTimeout)
+		name, service NonEmptyString
+		argv          Argv
+		timeout       = Duration{D: defaultExecTimeout, Min: minCheckTimeout}
 	)
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs,
-		"name", &name, "service", &service, "command", &command, "timeout?", &timeout); err != nil {
+		"name", &name, "service", &service, "command", &argv, "timeout?", &timeout); err != nil {
 		return nil, err
-	}
-	if err := checkNames(b, name, service); err != nil {
-		return nil, err
-	}
-	argv := command.values
-	if command.single {
-		argv = []string{"sh", "-c", argv[0]}
-	}
-	if len(argv) == 0 || argv[len(argv)-1] == "" {
-		return nil, fmt.Errorf("%s: for parameter command: must not be empty", b.Name())
 	}
 	return &checkValue{spec: target.CheckSpec{
-		Name: name, Kind: target.CheckExec, Service: service, Command: argv,
-		Timeout: gotime.Duration(timeout), Pos: callerPos(thread),
+		Name: string(name), Kind: target.CheckExec, Service: string(service), Command: argv,
+		Timeout: timeout.D, Pos: callerPos(thread),
 	}}, nil
-}
-
-func checkNames(b *starlark.Builtin, name, service string) error {
-	if name == "" {
-		return fmt.Errorf("%s: for parameter name: must not be empty", b.Name())
-	}
-	if service == "" {
-		return fmt.Errorf("%s: for parameter service: must not be empty", b.Name())
-	}
-	return nil
 }
 
 const builtinCheck = "check"
@@ -162,17 +138,14 @@ func checkBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tu
 		return nil, err
 	}
 	var (
-		name string
+		name NonEmptyString
 		fn   starlark.Callable
 	)
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &name, "fn", &fn); err != nil {
 		return nil, err
 	}
-	if name == "" {
-		return nil, fmt.Errorf("%s: for parameter name: must not be empty", b.Name())
-	}
 	if err := takesOneArgument(fn); err != nil {
 		return nil, fmt.Errorf("%s %q: %v", b.Name(), name, err)
 	}
-	return &checkValue{spec: target.CheckSpec{Name: name, Kind: "starlark", Pos: callerPos(thread)}, fn: fn}, nil
+	return &checkValue{spec: target.CheckSpec{Name: string(name), Kind: "starlark", Pos: callerPos(thread)}, fn: fn}, nil
 }

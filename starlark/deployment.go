@@ -68,8 +68,8 @@ func localDeploymentBuiltin(thread *starlark.Thread, b *starlark.Builtin, args s
 	}
 	var (
 		project           optionalString
-		compose, envFiles stringOrList
-		profiles          stringOrList
+		compose, envFiles StringOrList
+		profiles          StringOrList
 		services          starlark.Value = starlark.None
 		volumes           starlark.Value = starlark.None
 		networks          starlark.Value = starlark.None
@@ -89,13 +89,13 @@ func localDeploymentBuiltin(thread *starlark.Thread, b *starlark.Builtin, args s
 		Dir:          dir,
 		Pos:          callerPos(thread),
 	}
-	for _, f := range compose.values {
+	for _, f := range compose.Values {
 		spec.ComposeFiles = append(spec.ComposeFiles, resolvePath(dir, f))
 	}
-	for _, f := range envFiles.values {
+	for _, f := range envFiles.Values {
 		spec.EnvFiles = append(spec.EnvFiles, resolvePath(dir, f))
 	}
-	spec.Profiles = append(append(spec.Profiles, profiles.values...), st.cfg.Profiles...)
+	spec.Profiles = append(append(spec.Profiles, profiles.Values...), st.cfg.Profiles...)
 
 	for _, section := range []struct {
 		name  string

@@ -44,9 +44,9 @@ func binaryImageBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starl
 	}
 	var (
 		tag        string
-		binaries   stringOrList
+		binaries   StringOrList
 		files      stringDict
-		entrypoint stringOrList
+		entrypoint StringOrList
 	)
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs,
 		"tag", &tag, "binaries", &binaries, "files?", &files, "entrypoint?", &entrypoint); err != nil {
@@ -55,7 +55,7 @@ func binaryImageBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starl
 	if tag == "" {
 		return nil, fmt.Errorf("%s: for parameter tag: must not be empty", b.Name())
 	}
-	if len(binaries.values) == 0 {
+	if len(binaries.Values) == 0 {
 		return nil, fmt.Errorf("%s: for parameter binaries: name at least one executable", b.Name())
 	}
 	st := stateOf(thread)
@@ -65,8 +65,8 @@ func binaryImageBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starl
 		}
 	}
 	dir := filepath.Dir(callerFile(thread))
-	spec := target.BinaryImage{Tag: tag, Files: map[string]string{}, Entrypoint: entrypoint.values, Pos: callerPos(thread)}
-	for _, bin := range binaries.values {
+	spec := target.BinaryImage{Tag: tag, Files: map[string]string{}, Entrypoint: entrypoint.Values, Pos: callerPos(thread)}
+	for _, bin := range binaries.Values {
 		if filepath.IsAbs(bin) || filepath.Base(bin) == bin {
 			spec.Binaries = append(spec.Binaries, bin)
 		} else {

@@ -2,7 +2,6 @@ package starlark
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"go.starlark.net/starlark"
@@ -87,7 +86,7 @@ func (s *subjectValue) validateChecks() ([]target.CheckSpec, []*FuncCheck, error
 				msg = fmt.Sprintf("%s_check %q: service %q is not active in project %q (it needs profile %s)", spec.Kind, spec.Name, spec.Service, desc.Project, strings.Join(profiles, " or "))
 			} else {
 				names := desc.ServiceNames()
-				sort.Strings(names)
+				target.SortNatural(names)
 				msg += " (services: " + strings.Join(names, ", ") + ")"
 			}
 			return nil, nil, &posError{pos: spec.Pos, msg: msg}
