@@ -83,11 +83,13 @@ func localDeploymentBuiltin(thread *starlark.Thread, b *starlark.Builtin, args s
 	st := stateOf(thread)
 	dir := filepath.Dir(callerFile(thread))
 	spec := target.LocalSpec{
-		Project:      project.value,
-		ServicesFile: callerFile(thread),
-		Env:          env,
-		Dir:          dir,
-		Pos:          callerPos(thread),
+		ComposeSpec: target.ComposeSpec{
+			Project:      project.value,
+			ServicesFile: callerFile(thread),
+			Env:          env,
+			Dir:          dir,
+		},
+		Pos: callerPos(thread),
 	}
 	for _, f := range compose.Values {
 		spec.ComposeFiles = append(spec.ComposeFiles, resolvePath(dir, f))

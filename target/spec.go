@@ -2,9 +2,10 @@ package target
 
 import "context"
 
-// LocalSpec is what a subject asks of the local Docker engine: a compose
-// project from files and/or service definitions built in Starlark.
-type LocalSpec struct {
+// ComposeSpec is a compose project as a subject declares it: from files
+// and/or service definitions built in Starlark. Every target that runs a
+// compose model (local, swarm) starts from one.
+type ComposeSpec struct {
 	// Project is the compose project name. Empty means "not decided yet":
 	// the subject's name is used.
 	Project string
@@ -30,6 +31,12 @@ type LocalSpec struct {
 	// Dir is the project directory: relative paths in compose files and
 	// Services resolve against it.
 	Dir string
+}
+
+// LocalSpec is what a subject asks of the local Docker engine: a compose
+// project, and the images to build for it.
+type LocalSpec struct {
+	ComposeSpec
 	// Images are built (when their inputs changed) before containers are
 	// created; services refer to them by tag.
 	Images []BinaryImage

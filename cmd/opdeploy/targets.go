@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/opdeploy/opdeploy/target"
+	"github.com/opdeploy/opdeploy/target/dockerapi"
 	"github.com/opdeploy/opdeploy/target/local"
 )
 
@@ -15,7 +16,7 @@ import (
 // (DESIGN.md: cmd is the composition root); the engine and the language
 // see only target.Resolver. A new kind plugs in here.
 type targets struct {
-	local *local.Engine
+	docker *dockerapi.Engine
 }
 
 var _ target.Resolver = targets{}
@@ -23,7 +24,7 @@ var _ target.Resolver = targets{}
 // Local loads a local_deployment's compose project, to run on the local
 // Docker engine.
 func (t targets) Local(ctx context.Context, spec target.LocalSpec) (target.DeploymentTarget, error) {
-	return local.Load(ctx, spec, t.local)
+	return local.Load(ctx, spec, t.docker)
 }
 
 // apiTimeoutEnv overrides the bound on each Engine API call.
@@ -32,7 +33,7 @@ const apiTimeoutEnv = "OPDEPLOY_API_TIMEOUT"
 // newTargets connects nothing yet: engines connect when a verb first needs
 // them.
 func newTargets() (targets, error) {
-	timeout := local.DefaultCallTimeout
+	timeout := dockerapi.DefaultCallTimeout
 	if v := os.Getenv(apiTimeoutEnv); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
@@ -40,8 +41,8 @@ func newTargets() (targets, error) {
 		}
 		timeout = d
 	}
-	return targets{local: local.NewEngine(timeout)}, nil
+	return targets{docker: dockerapi.NewEngine(timeout)}, nil
 }
 
 // inFlight describes the engine calls under way.
-func (t targets) inFlight() []string { return t.local.InFlight() }
+func (t targets) inFlight() []string { return t.docker.InFlight() }

@@ -11,6 +11,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/opdeploy/opdeploy/target"
+	"github.com/opdeploy/opdeploy/target/dockerapi"
 )
 
 // labelBinaryImageHash records the content hash of a binary image's inputs,
@@ -20,7 +21,7 @@ const labelBinaryImageHash = "dev.opdeploy.binary-image.hash"
 // binaryImageState says whether an image must be built: it returns the
 // inputs' hash and whether the image with that hash exists.
 // It also returns the ID of the image the tag names now ("" if none).
-func binaryImageState(ctx context.Context, cli engineAPI, img target.BinaryImage) (files []rootfsFile, hash, id string, current bool, err error) {
+func binaryImageState(ctx context.Context, cli dockerapi.API, img target.BinaryImage) (files []rootfsFile, hash, id string, current bool, err error) {
 	files, err = assembleRootfs(img)
 	if err != nil {
 		return nil, "", "", false, fmt.Errorf("binary_image %s (%s): %w", img.Tag, img.Pos, err)
@@ -41,7 +42,7 @@ func binaryImageState(ctx context.Context, cli engineAPI, img target.BinaryImage
 // buildBinaryImages builds the images whose inputs changed. It returns the
 // IDs of the images the builds took the tags from: up removes them once no
 // container uses them, so rebuilding leaves no dangling image behind.
-func (d *Deployment) buildBinaryImages(ctx context.Context, cli engineAPI, progress target.Progress, dryRun bool) (replaced []string, err error) {
+func (d *Deployment) buildBinaryImages(ctx context.Context, cli dockerapi.API, progress target.Progress, dryRun bool) (replaced []string, err error) {
 	for _, img := range d.spec.Images {
 		files, hash, oldID, current, err := binaryImageState(ctx, cli, img)
 		if err != nil {
@@ -74,20 +75,20 @@ func (d *Deployment) buildBinaryImages(ctx context.Context, cli engineAPI, progr
 // removeReplacedImages removes images a rebuild took the tag from, unless
 // a container still uses them (one this up could not recreate): those are
 // left for the next up. It is bounded even after ctx ends.
-func removeReplacedImages(ctx context.Context, cli engineAPI, ids []string, progress target.Progress) {
+func removeReplacedImages(ctx context.Context, cli dockerapi.API, ids []string, progress target.Progress) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), diagnoseBound)
 	defer cancel()
 	for _, id := range ids {
 		_, err := cli.ImageRemove(ctx, id, client.ImageRemoveOptions{PruneChildren: true})
 		if err == nil {
-			progress.Event(target.ProgressEvent{Time: time.Now(), Resource: target.Image(short(strings.TrimPrefix(id, "sha256:"))), Action: target.ActionRemoved, Detail: "replaced by a rebuild", Done: true})
+			progress.Event(target.ProgressEvent{Time: time.Now(), Resource: target.Image(dockerapi.ShortID(strings.TrimPrefix(id, "sha256:"))), Action: target.ActionRemoved, Detail: "replaced by a rebuild", Done: true})
 		}
 	}
 }
 
 // importRootfs streams the files as a root filesystem tar to the engine's
 // image import endpoint, with the entrypoint and the hash label.
-func importRootfs(ctx context.Context, cli engineAPI, img target.BinaryImage, files []rootfsFile, hash string) error {
+func importRootfs(ctx context.Context, cli dockerapi.API, img target.BinaryImage, files []rootfsFile, hash string) error {
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(writeRootfs(pw, files)) }()
 	defer pr.Close()

@@ -14,6 +14,7 @@ import (
 	"github.com/moby/moby/api/types/container"
 
 	"github.com/opdeploy/opdeploy/target"
+	"github.com/opdeploy/opdeploy/target/compose"
 )
 
 func loadCompose(t *testing.T, yaml string) *types.Project {
@@ -23,7 +24,7 @@ func loadCompose(t *testing.T, yaml string) *types.Project {
 	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p, err := LoadProject(context.Background(), target.LocalSpec{Project: "p", ComposeFiles: []string{path}, Dir: dir})
+	p, err := compose.Load(context.Background(), target.ComposeSpec{Project: "p", ComposeFiles: []string{path}, Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}

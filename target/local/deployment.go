@@ -8,6 +8,8 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 
 	"github.com/opdeploy/opdeploy/target"
+	"github.com/opdeploy/opdeploy/target/compose"
+	"github.com/opdeploy/opdeploy/target/dockerapi"
 )
 
 // Deployment is a LocalDeployment: a loaded compose project and the spec it
@@ -15,7 +17,7 @@ import (
 type Deployment struct {
 	spec    target.LocalSpec
 	project *types.Project
-	engine  *Engine
+	engine  *dockerapi.Engine
 	// warnings are, by service, the keys validation found ignorable; up
 	// reports them.
 	warnings map[string][]string
@@ -27,8 +29,8 @@ var _ target.DeploymentTarget = (*Deployment)(nil)
 
 // Load loads a spec's compose project into a Deployment that runs on
 // engine. Loading validates (validate.go) but never contacts the engine.
-func Load(ctx context.Context, spec target.LocalSpec, engine *Engine) (*Deployment, error) {
-	project, err := LoadProject(ctx, spec)
+func Load(ctx context.Context, spec target.LocalSpec, engine *dockerapi.Engine) (*Deployment, error) {
+	project, err := compose.Load(ctx, spec.ComposeSpec)
 	if err != nil {
 		return nil, err
 	}

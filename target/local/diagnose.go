@@ -10,6 +10,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
+	"github.com/opdeploy/opdeploy/target/dockerapi"
 )
 
 // diagnose explains why services are not ready: each container's state,
@@ -49,7 +50,7 @@ func (e *diagnosis) Unwrap() error { return e.cause }
 
 // describeContainer says, for a person, what state a container is in, with
 // its last healthcheck output and last log lines.
-func describeContainer(ctx context.Context, cli engineAPI, id string, logLines int) string {
+func describeContainer(ctx context.Context, cli dockerapi.API, id string, logLines int) string {
 	res, err := cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
 	if err != nil {
 		return fmt.Sprintf("  %s: %v", id[:min(12, len(id))], err)

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/opdeploy/opdeploy/target"
+	"github.com/opdeploy/opdeploy/target/dockerapi"
 )
 
 // Down stops and removes the project's containers in reverse dependency
@@ -144,7 +145,7 @@ func trimSlash(s string) string {
 // container's endpoint asynchronously, so right after a large down the
 // network can still report "active endpoints" for a moment; that one error
 // is retried for up to two seconds. There is no event to wait for instead.
-func removeNetwork(ctx context.Context, cli engineAPI, id string) error {
+func removeNetwork(ctx context.Context, cli dockerapi.API, id string) error {
 	var err error
 	for wait := 20 * time.Millisecond; ; wait *= 2 {
 		_, err = cli.NetworkRemove(ctx, id, client.NetworkRemoveOptions{})
@@ -201,10 +202,10 @@ func stopWaves(services map[string][]container.Summary, dependents map[string][]
 // networkKeptReason says why a network the engine would not remove is
 // kept: the orphans down kept that are still attached to it, or, when no
 // container is, a stale engine endpoint.
-func networkKeptReason(ctx context.Context, cli engineAPI, id string, kept []container.Summary) (string, error) {
+func networkKeptReason(ctx context.Context, cli dockerapi.API, id string, kept []container.Summary) (string, error) {
 	res, err := cli.NetworkInspect(ctx, id, client.NetworkInspectOptions{})
 	if err != nil {
-		return "", fmt.Errorf("inspect network %s: %w", short(id), err)
+		return "", fmt.Errorf("inspect network %s: %w", dockerapi.ShortID(id), err)
 	}
 	orphan := map[string]string{}
 	for _, c := range kept {

@@ -14,6 +14,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/opdeploy/opdeploy/target"
+	"github.com/opdeploy/opdeploy/target/dockerapi"
 )
 
 // Exec runs a command in the first running replica and collects its output.
@@ -66,7 +67,7 @@ const maxExecOutput = 16 << 20
 // every process it started, by their host PIDs, after checking that they
 // are in the container. It returns what it could not do, for the error
 // ("" when nothing is left running).
-func stopExec(ctx context.Context, cli engineAPI, execID, containerID string) string {
+func stopExec(ctx context.Context, cli dockerapi.API, execID, containerID string) string {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), diagnoseBound)
 	defer cancel()
 	res, err := cli.ExecInspect(ctx, execID, client.ExecInspectOptions{})
@@ -89,7 +90,7 @@ func stopExec(ctx context.Context, cli engineAPI, execID, containerID string) st
 // until nothing of it is alive.
 func killProcessTree(pid int, containerID string) error {
 	if !inContainer(pid, containerID) {
-		return fmt.Errorf("process %d is not in container %s on this machine", pid, short(containerID))
+		return fmt.Errorf("process %d is not in container %s on this machine", pid, dockerapi.ShortID(containerID))
 	}
 	tree := map[int]bool{pid: true} // every process seen: a killed parent's children are re-parented
 	for range 10 {

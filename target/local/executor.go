@@ -10,13 +10,14 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/opdeploy/opdeploy/target"
+	"github.com/opdeploy/opdeploy/target/dockerapi"
 )
 
 // executor runs a plan. It makes no decisions of its own: each operation
 // says what to do and carries what it needs.
 type executor struct {
 	d          *Deployment
-	cli        engineAPI
+	cli        dockerapi.API
 	mon        *monitor
 	progress   target.Progress
 	apiVersion string
@@ -35,7 +36,7 @@ type executor struct {
 	sem     chan struct{}            // bounds container API calls in flight
 }
 
-func newExecutor(d *Deployment, cli engineAPI, mon *monitor, progress target.Progress) *executor {
+func newExecutor(d *Deployment, cli dockerapi.API, mon *monitor, progress target.Progress) *executor {
 	return &executor{
 		d: d, cli: cli, mon: mon, progress: progress,
 		apiVersion: cli.ClientVersion(),

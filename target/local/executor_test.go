@@ -12,6 +12,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/opdeploy/opdeploy/target"
+	"github.com/opdeploy/opdeploy/target/dockerapi"
 )
 
 // startingEngine fails the start of container "bad" at once, and holds the
@@ -19,7 +20,7 @@ import (
 // finishes that start anyway, as a real engine does with a request whose
 // client went away.
 type startingEngine struct {
-	engineAPI
+	dockerapi.API
 	mu      sync.Mutex
 	running map[string]bool
 	stops   int

@@ -20,6 +20,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/opdeploy/opdeploy/target"
+	"github.com/opdeploy/opdeploy/target/dockerapi"
 )
 
 // imageRef is the image a service runs: its own, or for a build-only
@@ -32,7 +33,7 @@ func imageRef(project string, s types.ServiceConfig) string {
 }
 
 // imageID returns the ID of a local image, or "" when it is not present.
-func imageID(ctx context.Context, cli engineAPI, ref string) (string, error) {
+func imageID(ctx context.Context, cli dockerapi.API, ref string) (string, error) {
 	res, err := cli.ImageInspect(ctx, ref)
 	if err != nil {
 		if isNotFound(err) {
@@ -45,7 +46,7 @@ func imageID(ctx context.Context, cli engineAPI, ref string) (string, error) {
 
 // pullImage pulls ref, reporting progress. No registry is reachable on our
 // machines, so the error must say which services needed which image.
-func pullImage(ctx context.Context, cli engineAPI, ref string, services []string, progress target.Progress) error {
+func pullImage(ctx context.Context, cli dockerapi.API, ref string, services []string, progress target.Progress) error {
 	event := func(action target.Action, detail string, done bool, err error) {
 		progress.Event(target.ProgressEvent{Time: time.Now(), Resource: target.Image(ref), Action: action, Detail: detail, Done: done, Err: err})
 	}
@@ -79,7 +80,7 @@ func pullImage(ctx context.Context, cli engineAPI, ref string, services []string
 
 // buildImage builds a service's image with the engine's build endpoint from
 // a tar of its context folder.
-func buildImage(ctx context.Context, cli engineAPI, ref string, s types.ServiceConfig, progress target.Progress) error {
+func buildImage(ctx context.Context, cli dockerapi.API, ref string, s types.ServiceConfig, progress target.Progress) error {
 	b := s.Build
 	event := func(action target.Action, detail string, done bool, err error) {
 		progress.Event(target.ProgressEvent{Time: time.Now(), Resource: target.Image(ref), Service: s.Name, Action: action, Detail: detail, Done: done, Err: err})

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/opdeploy/opdeploy/target"
+	"github.com/opdeploy/opdeploy/target/dockerapi"
 )
 
 func writeFiles(t *testing.T, files map[string]string) string {
@@ -28,7 +29,7 @@ func writeFiles(t *testing.T, files map[string]string) string {
 func loadErr(t *testing.T, dir string, spec target.LocalSpec) string {
 	t.Helper()
 	spec.Dir = dir
-	_, err := Load(context.Background(), spec, NewEngine(0))
+	_, err := Load(context.Background(), spec, dockerapi.NewEngine(0))
 	if err == nil {
 		t.Fatal("Load succeeded, want an error")
 	}
@@ -45,7 +46,7 @@ services:
     image: postgres
     profiles: [full]
 `})
-	d, err := Load(context.Background(), target.LocalSpec{
+	d, err := Load(context.Background(), target.LocalSpec{ComposeSpec: target.ComposeSpec{
 		Project:      "demo",
 		ComposeFiles: []string{filepath.Join(dir, "compose.yaml")},
 		Services: map[string]any{
@@ -55,7 +56,7 @@ services:
 		ServicesFile: filepath.Join(dir, "main.star"),
 		Env:          map[string]string{"TAG": "2"},
 		Dir:          dir,
-	}, NewEngine(0))
+	}}, dockerapi.NewEngine(0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,9 +82,9 @@ services:
 
 func TestLoadProfiles(t *testing.T) {
 	dir := writeFiles(t, map[string]string{"compose.yaml": "services:\n  a: {image: x}\n  b: {image: y, profiles: [extra]}\n"})
-	d, err := Load(context.Background(), target.LocalSpec{
+	d, err := Load(context.Background(), target.LocalSpec{ComposeSpec: target.ComposeSpec{
 		Project: "p", ComposeFiles: []string{filepath.Join(dir, "compose.yaml")}, Profiles: []string{"extra"}, Dir: dir,
-	}, NewEngine(0))
+	}}, dockerapi.NewEngine(0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +98,7 @@ func TestDotEnvBesideProject(t *testing.T) {
 		"compose.yaml": "services:\n  a: {image: \"x:${V}\"}\n",
 		".env":         "V=from-dotenv\n",
 	})
-	d, err := Load(context.Background(), target.LocalSpec{Project: "p", ComposeFiles: []string{filepath.Join(dir, "compose.yaml")}, Dir: dir}, NewEngine(0))
+	d, err := Load(context.Background(), target.LocalSpec{ComposeSpec: target.ComposeSpec{Project: "p", ComposeFiles: []string{filepath.Join(dir, "compose.yaml")}, Dir: dir}}, dockerapi.NewEngine(0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,25 +119,25 @@ func TestLoadErrors(t *testing.T) {
 		spec target.LocalSpec
 		want string
 	}{
-		{target.LocalSpec{ComposeFiles: []string{filepath.Join(dir, "missing.yaml")}},
+		{target.LocalSpec{ComposeSpec: target.ComposeSpec{ComposeFiles: []string{filepath.Join(dir, "missing.yaml")}}},
 			"compose file missing.yaml does not exist"},
-		{target.LocalSpec{ComposeFiles: []string{filepath.Join(dir, "syntax.yaml")}},
+		{target.LocalSpec{ComposeSpec: target.ComposeSpec{ComposeFiles: []string{filepath.Join(dir, "syntax.yaml")}}},
 			"failed to parse syntax.yaml: yaml: while parsing a block mapping at line 1, column 3: line 3, column 4: did not find expected key"},
-		{target.LocalSpec{ComposeFiles: []string{filepath.Join(dir, "unknown.yaml")}},
+		{target.LocalSpec{ComposeSpec: target.ComposeSpec{ComposeFiles: []string{filepath.Join(dir, "unknown.yaml")}}},
 			`validating unknown.yaml: service "web": unknown key "bogus"`},
-		{target.LocalSpec{ComposeFiles: []string{filepath.Join(dir, "port.yaml")}},
+		{target.LocalSpec{ComposeSpec: target.ComposeSpec{ComposeFiles: []string{filepath.Join(dir, "port.yaml")}}},
 			`port.yaml: service "web": invalid containerPort: abc`},
-		{target.LocalSpec{ComposeFiles: []string{filepath.Join(dir, "deps.yaml")}},
+		{target.LocalSpec{ComposeSpec: target.ComposeSpec{ComposeFiles: []string{filepath.Join(dir, "deps.yaml")}}},
 			`deps.yaml: service "web" depends on undefined service "db": invalid compose project`},
-		{target.LocalSpec{ComposeFiles: []string{filepath.Join(dir, "empty.yaml")}},
+		{target.LocalSpec{ComposeSpec: target.ComposeSpec{ComposeFiles: []string{filepath.Join(dir, "empty.yaml")}}},
 			`empty.yaml: the project defines no services`},
-		{target.LocalSpec{Services: map[string]any{"web": map[string]any{"image": "x", "ports": []any{"nope"}}}, ServicesFile: filepath.Join(dir, "main.star")},
+		{target.LocalSpec{ComposeSpec: target.ComposeSpec{Services: map[string]any{"web": map[string]any{"image": "x", "ports": []any{"nope"}}}, ServicesFile: filepath.Join(dir, "main.star")}},
 			`main.star: service "web": invalid containerPort: nope`},
-		{target.LocalSpec{Services: map[string]any{"web": map[string]any{"image": "x", "restart": 3}}, ServicesFile: filepath.Join(dir, "main.star")},
+		{target.LocalSpec{ComposeSpec: target.ComposeSpec{Services: map[string]any{"web": map[string]any{"image": "x", "restart": 3}}, ServicesFile: filepath.Join(dir, "main.star")}},
 			`validating main.star: services.web.restart must be a string`},
-		{target.LocalSpec{Project: "Bad", Services: map[string]any{}},
+		{target.LocalSpec{ComposeSpec: target.ComposeSpec{Project: "Bad", Services: map[string]any{}}},
 			`invalid project name "Bad": use lowercase letters, digits, '-' and '_', starting with a letter or digit`},
-		{target.LocalSpec{EnvFiles: []string{filepath.Join(dir, "nope.env")}, ComposeFiles: []string{filepath.Join(dir, "unknown.yaml")}},
+		{target.LocalSpec{ComposeSpec: target.ComposeSpec{EnvFiles: []string{filepath.Join(dir, "nope.env")}, ComposeFiles: []string{filepath.Join(dir, "unknown.yaml")}}},
 			"env_files: couldn't find env file: nope.env"},
 	}
 	for _, c := range cases {

@@ -15,6 +15,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/opdeploy/opdeploy/target"
+	"github.com/opdeploy/opdeploy/target/dockerapi"
 )
 
 // Logs streams the project's container logs to opts.Sink, in order per
@@ -83,7 +84,7 @@ func (d *Deployment) Logs(ctx context.Context, opts target.LogsOptions) error {
 // ends (the container stopped), waits for the container to start again and
 // resumes after the last line seen. The start count is read before a stream
 // opens, so a restart that happens while the stream closes is not missed.
-func followContainer(ctx context.Context, cli engineAPI, mon *monitor, c containerState, tty bool, opts target.LogsOptions) {
+func followContainer(ctx context.Context, cli dockerapi.API, mon *monitor, c containerState, tty bool, opts target.LogsOptions) {
 	since := opts.Since
 	for ctx.Err() == nil {
 		startsAtOpen := startsOf(mon, c.ID)
@@ -129,7 +130,7 @@ var errGone = errors.New("container removed")
 
 // streamLogs copies one container's logs to the sink, line by line, and
 // returns the time of the last line.
-func streamLogs(ctx context.Context, cli engineAPI, c containerState, tty bool, opts target.LogsOptions, since string, follow bool) (time.Time, error) {
+func streamLogs(ctx context.Context, cli dockerapi.API, c containerState, tty bool, opts target.LogsOptions, since string, follow bool) (time.Time, error) {
 	tail := "all"
 	if opts.Tail >= 0 {
 		tail = strconv.Itoa(opts.Tail)
@@ -201,7 +202,7 @@ func splitTimestamp(line string) (time.Time, string) {
 }
 
 // tailLogs returns a container's last n log lines (both streams, in order).
-func tailLogs(ctx context.Context, cli engineAPI, id string, n int) []string {
+func tailLogs(ctx context.Context, cli dockerapi.API, id string, n int) []string {
 	var lines []string
 	var mu sync.Mutex
 	sink := sinkFunc(func(l target.LogLine) {

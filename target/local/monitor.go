@@ -13,6 +13,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/opdeploy/opdeploy/target"
+	"github.com/opdeploy/opdeploy/target/dockerapi"
 )
 
 // containerState is what the monitor knows of one container of the project.
@@ -49,7 +50,7 @@ type containerState struct {
 // so none is lost while the stream was down. Waiters block on changed().
 type monitor struct {
 	ctx     context.Context // the monitor's life
-	cli     engineAPI
+	cli     dockerapi.API
 	project string
 	// declared says whether a service's containers have a healthcheck, when
 	// the compose file decides it (declared or disabled), so that a start
@@ -65,7 +66,7 @@ type monitor struct {
 
 // startMonitor subscribes to the project's container events and takes an
 // initial snapshot. It runs until ctx is cancelled.
-func startMonitor(ctx context.Context, cli engineAPI, project string, declared func(string) (bool, bool)) (*monitor, error) {
+func startMonitor(ctx context.Context, cli dockerapi.API, project string, declared func(string) (bool, bool)) (*monitor, error) {
 	m := &monitor{
 		ctx: ctx, cli: cli, project: project, declared: declared,
 		containers: map[string]*containerState{}, changedCh: make(chan struct{}), hc: map[string]bool{},
@@ -266,7 +267,7 @@ func (m *monitor) waitForTimed(ctx context.Context, cond func(snap []containerSt
 
 // listProjectContainers lists every container (running or not) that carries
 // the project label.
-func listProjectContainers(ctx context.Context, cli engineAPI, project string) ([]container.Summary, error) {
+func listProjectContainers(ctx context.Context, cli dockerapi.API, project string) ([]container.Summary, error) {
 	f := client.Filters{}
 	f.Add("label", projectFilterLabel(project))
 	res, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})

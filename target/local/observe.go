@@ -11,12 +11,13 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/opdeploy/opdeploy/target"
+	"github.com/opdeploy/opdeploy/target/dockerapi"
 )
 
 // observe reads what exists: containers (from the monitor's snapshot, which
 // is current), networks, volumes and images, and computes each service's
 // desired state.
-func (d *Deployment) observe(ctx context.Context, cli engineAPI, services []types.ServiceConfig, mon *monitor) (observedState, []desiredService, error) {
+func (d *Deployment) observe(ctx context.Context, cli dockerapi.API, services []types.ServiceConfig, mon *monitor) (observedState, []desiredService, error) {
 	obs := observedState{Networks: map[string]bool{}, ForeignNetworks: map[string]bool{}, Volumes: map[string]bool{}, Images: map[string]string{}}
 	snap, _ := mon.snapshot()
 	for _, c := range snap {

@@ -12,12 +12,13 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/opdeploy/opdeploy/target"
+	"github.com/opdeploy/opdeploy/target/dockerapi"
 )
 
 var _ target.Operator = (*Deployment)(nil)
 
 // serviceContainers lists the containers of one service, in replica order.
-func (d *Deployment) serviceContainers(ctx context.Context, service string) (engineAPI, []containerState, error) {
+func (d *Deployment) serviceContainers(ctx context.Context, service string) (dockerapi.API, []containerState, error) {
 	if _, err := d.service(service); err != nil {
 		return nil, nil, err
 	}
@@ -56,7 +57,7 @@ func (d *Deployment) Containers(ctx context.Context, service string) ([]target.S
 }
 
 // each runs fn on every container of the service, in parallel.
-func (d *Deployment) each(ctx context.Context, service string, fn func(ctx context.Context, cli engineAPI, c containerState) error) error {
+func (d *Deployment) each(ctx context.Context, service string, fn func(ctx context.Context, cli dockerapi.API, c containerState) error) error {
 	cli, cs, err := d.serviceContainers(ctx, service)
 	if err != nil {
 		return err
@@ -74,14 +75,14 @@ func (d *Deployment) Stop(ctx context.Context, service string, timeout time.Dura
 		secs := int(math.Ceil(timeout.Seconds())) // the engine takes whole seconds; never round a grace period down to none
 		t = &secs
 	}
-	return d.each(ctx, service, func(ctx context.Context, cli engineAPI, c containerState) error {
+	return d.each(ctx, service, func(ctx context.Context, cli dockerapi.API, c containerState) error {
 		_, err := cli.ContainerStop(ctx, c.ID, client.ContainerStopOptions{Timeout: t})
 		return wrapOp("stop", c, err)
 	})
 }
 
 func (d *Deployment) Start(ctx context.Context, service string) error {
-	return d.each(ctx, service, func(ctx context.Context, cli engineAPI, c containerState) error {
+	return d.each(ctx, service, func(ctx context.Context, cli dockerapi.API, c containerState) error {
 		if c.State == target.StateRunning {
 			return nil
 		}
@@ -91,21 +92,21 @@ func (d *Deployment) Start(ctx context.Context, service string) error {
 }
 
 func (d *Deployment) Kill(ctx context.Context, service, signal string) error {
-	return d.each(ctx, service, func(ctx context.Context, cli engineAPI, c containerState) error {
+	return d.each(ctx, service, func(ctx context.Context, cli dockerapi.API, c containerState) error {
 		_, err := cli.ContainerKill(ctx, c.ID, client.ContainerKillOptions{Signal: signal})
 		return wrapOp("kill", c, err)
 	})
 }
 
 func (d *Deployment) Pause(ctx context.Context, service string) error {
-	return d.each(ctx, service, func(ctx context.Context, cli engineAPI, c containerState) error {
+	return d.each(ctx, service, func(ctx context.Context, cli dockerapi.API, c containerState) error {
 		_, err := cli.ContainerPause(ctx, c.ID, client.ContainerPauseOptions{})
 		return wrapOp("pause", c, err)
 	})
 }
 
 func (d *Deployment) Unpause(ctx context.Context, service string) error {
-	return d.each(ctx, service, func(ctx context.Context, cli engineAPI, c containerState) error {
+	return d.each(ctx, service, func(ctx context.Context, cli dockerapi.API, c containerState) error {
 		_, err := cli.ContainerUnpause(ctx, c.ID, client.ContainerUnpauseOptions{})
 		return wrapOp("unpause", c, err)
 	})
@@ -131,7 +132,7 @@ func firstRunning(cs []containerState) (containerState, bool) {
 // on (forcefully, as a partition would).
 func (d *Deployment) Disconnect(ctx context.Context, service string) error {
 	s := d.project.Services[service]
-	return d.each(ctx, service, func(ctx context.Context, cli engineAPI, c containerState) error {
+	return d.each(ctx, service, func(ctx context.Context, cli dockerapi.API, c containerState) error {
 		for _, key := range networkOrder(s) {
 			name := d.project.Networks[key].Name
 			if _, err := cli.NetworkDisconnect(ctx, name, client.NetworkDisconnectOptions{Container: c.ID, Force: true}); err != nil && !isNotFound(err) {
@@ -146,7 +147,7 @@ func (d *Deployment) Disconnect(ctx context.Context, service string) error {
 // aliases up gave them, so names resolve again.
 func (d *Deployment) Connect(ctx context.Context, service string) error {
 	s := d.project.Services[service]
-	return d.each(ctx, service, func(ctx context.Context, cli engineAPI, c containerState) error {
+	return d.each(ctx, service, func(ctx context.Context, cli dockerapi.API, c containerState) error {
 		spec, err := buildContainerSpec(d.project, s, specOptions{Number: c.Number})
 		if err != nil {
 			return err

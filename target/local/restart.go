@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/opdeploy/opdeploy/target"
+	"github.com/opdeploy/opdeploy/target/dockerapi"
 )
 
 // Restart restarts the services' containers in parallel and, unless
@@ -62,7 +63,7 @@ func (d *Deployment) restartDependents(round []types.ServiceConfig, done map[str
 	return next
 }
 
-func (d *Deployment) restartRound(ctx context.Context, cli engineAPI, mon *monitor, progress target.Progress, services []types.ServiceConfig, opts target.RestartOptions) error {
+func (d *Deployment) restartRound(ctx context.Context, cli dockerapi.API, mon *monitor, progress target.Progress, services []types.ServiceConfig, opts target.RestartOptions) error {
 	x := d.waitExecutor(cli, mon, progress, services, true)
 	for _, s := range services {
 		if len(x.current[s.Name]) == 0 {

@@ -3,6 +3,8 @@ package local
 import (
 	"strings"
 	"testing"
+
+	"github.com/opdeploy/opdeploy/target/dockerapi"
 )
 
 func deploymentOf(t *testing.T, yaml string) *Deployment {
@@ -12,7 +14,7 @@ func deploymentOf(t *testing.T, yaml string) *Deployment {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Deployment{project: p, engine: NewEngine(0), warnings: w, oneShot: oneShotServices(p)}
+	return &Deployment{project: p, engine: dockerapi.NewEngine(0), warnings: w, oneShot: oneShotServices(p)}
 }
 
 const selectionProject = `

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/opdeploy/opdeploy/target"
+	"github.com/opdeploy/opdeploy/target/dockerapi"
 )
 
 // session is what a verb holds while it acts on the project: a client, the
@@ -11,7 +12,7 @@ import (
 // for the first), and the event monitor (for verbs that wait on
 // containers). Every verb opens one the same way.
 type session struct {
-	cli     engineAPI
+	cli     dockerapi.API
 	mon     *monitor
 	closers []func()
 }

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/opdeploy/opdeploy/target"
+	"github.com/opdeploy/opdeploy/target/dockerapi"
 )
 
 // Status reports every replica the project declares, with the verdict up
@@ -164,7 +165,7 @@ func statusRow(c container.Summary, now time.Time) target.ServiceStatus {
 
 // explainUnhealthy adds the last healthcheck output to the reason of each
 // unhealthy container: the list does not carry it.
-func (d *Deployment) explainUnhealthy(ctx context.Context, cli engineAPI, st *target.DeploymentStatus) error {
+func (d *Deployment) explainUnhealthy(ctx context.Context, cli dockerapi.API, st *target.DeploymentStatus) error {
 	g, gctx := errgroup.WithContext(ctx)
 	for i := range st.Services {
 		row := &st.Services[i]

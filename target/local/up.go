@@ -9,6 +9,7 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/opdeploy/opdeploy/target"
+	"github.com/opdeploy/opdeploy/target/dockerapi"
 )
 
 // maxParallel bounds concurrent container API calls. Starts are never
@@ -112,7 +113,7 @@ func (d *Deployment) up(ctx context.Context, opts target.UpOptions, deadline tim
 // plan observes the project and reconciles it with the services. With
 // imagesDone, the plan's pulls and builds have run: it plans containers
 // only, against the images they made.
-func (d *Deployment) plan(ctx context.Context, cli engineAPI, services []types.ServiceConfig, mon *monitor, opts target.UpOptions, imagesDone bool) (*plan, observedState, error) {
+func (d *Deployment) plan(ctx context.Context, cli dockerapi.API, services []types.ServiceConfig, mon *monitor, opts target.UpOptions, imagesDone bool) (*plan, observedState, error) {
 	obs, desired, err := d.observe(ctx, cli, services, mon)
 	if err != nil {
 		return nil, obs, err

@@ -12,12 +12,13 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/opdeploy/opdeploy/target"
+	"github.com/opdeploy/opdeploy/target/dockerapi"
 )
 
 // waitExecutor is an executor for waiting on containers that already exist:
 // every container of services (replicas 1..scale) is adopted as current.
 // With restarting, each counts as ready only after a start newer than now.
-func (d *Deployment) waitExecutor(cli engineAPI, mon *monitor, progress target.Progress, services []types.ServiceConfig, restarting bool) *executor {
+func (d *Deployment) waitExecutor(cli dockerapi.API, mon *monitor, progress target.Progress, services []types.ServiceConfig, restarting bool) *executor {
 	x := newExecutor(d, cli, mon, progress)
 	snap, _ := mon.snapshot()
 	for _, s := range services {

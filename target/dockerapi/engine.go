@@ -1,4 +1,4 @@
-package local
+package dockerapi
 
 import (
 	"context"
@@ -19,17 +19,17 @@ const defaultSocket = "unix:///var/run/docker.sock"
 // Engine is a lazily connected Docker Engine API client, shared by every
 // deployment of one process. Nothing connects until a verb needs Docker,
 // so --help, version, validate and config never touch the daemon. The
-// composition root (cmd) makes one and hands it to every Deployment.
+// composition root (cmd) makes one and hands it to the targets.
 type Engine struct {
 	// CallTimeout bounds each API call (DefaultCallTimeout when zero).
 	CallTimeout time.Duration
 	// Connect makes the client; nil means the environment's (DOCKER_HOST
 	// and friends, API version negotiated: ours speak 1.41). Tests supply
 	// their own.
-	Connect func(ctx context.Context) (engineAPI, error)
+	Connect func(ctx context.Context) (API, error)
 
 	once     sync.Once
-	api      engineAPI
+	api      API
 	err      error
 	inflight inflight
 }
@@ -43,7 +43,7 @@ func NewEngine(callTimeout time.Duration) *Engine {
 // Client returns a connected client, pinging the daemon the first time so
 // that an unreachable daemon is reported once, clearly. Every call through
 // it is bounded (engineapi_bounded.go).
-func (e *Engine) Client(ctx context.Context) (engineAPI, error) {
+func (e *Engine) Client(ctx context.Context) (API, error) {
 	e.once.Do(func() {
 		connect := e.Connect
 		if connect == nil {
@@ -58,7 +58,7 @@ func (e *Engine) Client(ctx context.Context) (engineAPI, error) {
 		if timeout <= 0 {
 			timeout = DefaultCallTimeout
 		}
-		e.api = &boundedAPI{engineAPI: api, timeout: timeout, inflight: &e.inflight}
+		e.api = &boundedAPI{API: api, timeout: timeout, inflight: &e.inflight}
 	})
 	return e.api, e.err
 }
@@ -69,7 +69,7 @@ func (e *Engine) InFlight() []string { return e.inflight.list() }
 
 // connectFromEnv connects as the docker CLI would and negotiates the API
 // version, within a bounded ping.
-func connectFromEnv(ctx context.Context) (engineAPI, error) {
+func connectFromEnv(ctx context.Context) (API, error) {
 	cli, err := client.New(client.FromEnv)
 	if err != nil {
 		return nil, fmt.Errorf("docker client: %w", err)

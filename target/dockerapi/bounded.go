@@ -1,4 +1,4 @@
-package local
+package dockerapi
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
 )
 
@@ -29,7 +30,7 @@ const defaultStopGrace = 10 * time.Second
 // long as their caller's context. Every call in flight is recorded, so that
 // an interrupted verb can say what it was waiting for.
 type boundedAPI struct {
-	engineAPI
+	API
 	timeout  time.Duration
 	inflight *inflight
 }
@@ -84,25 +85,25 @@ func (b *boundedAPI) stream(ctx context.Context, what string) (context.Context, 
 
 func (b *boundedAPI) ContainerList(ctx context.Context, o client.ContainerListOptions) (client.ContainerListResult, error) {
 	ctx, done := b.call(ctx, "list containers", 0)
-	res, err := b.engineAPI.ContainerList(ctx, o)
+	res, err := b.API.ContainerList(ctx, o)
 	return res, done(err)
 }
 
 func (b *boundedAPI) ContainerInspect(ctx context.Context, id string, o client.ContainerInspectOptions) (client.ContainerInspectResult, error) {
-	ctx, done := b.call(ctx, "inspect container "+short(id), 0)
-	res, err := b.engineAPI.ContainerInspect(ctx, id, o)
+	ctx, done := b.call(ctx, "inspect container "+ShortID(id), 0)
+	res, err := b.API.ContainerInspect(ctx, id, o)
 	return res, done(err)
 }
 
 func (b *boundedAPI) ContainerCreate(ctx context.Context, o client.ContainerCreateOptions) (client.ContainerCreateResult, error) {
 	ctx, done := b.call(ctx, "create container "+o.Name, 0)
-	res, err := b.engineAPI.ContainerCreate(ctx, o)
+	res, err := b.API.ContainerCreate(ctx, o)
 	return res, done(err)
 }
 
 func (b *boundedAPI) ContainerStart(ctx context.Context, id string, o client.ContainerStartOptions) (client.ContainerStartResult, error) {
-	ctx, done := b.call(ctx, "start container "+short(id), 0)
-	res, err := b.engineAPI.ContainerStart(ctx, id, o)
+	ctx, done := b.call(ctx, "start container "+ShortID(id), 0)
+	res, err := b.API.ContainerStart(ctx, id, o)
 	return res, done(err)
 }
 
@@ -113,8 +114,8 @@ func (b *boundedAPI) ContainerStop(ctx context.Context, id string, o client.Cont
 	if err != nil {
 		return client.ContainerStopResult{}, err
 	}
-	ctx, done := b.call(ctx, "stop container "+short(id), grace)
-	res, err := b.engineAPI.ContainerStop(ctx, id, o)
+	ctx, done := b.call(ctx, "stop container "+ShortID(id), grace)
+	res, err := b.API.ContainerStop(ctx, id, o)
 	return res, done(err)
 }
 
@@ -123,8 +124,8 @@ func (b *boundedAPI) ContainerRestart(ctx context.Context, id string, o client.C
 	if err != nil {
 		return client.ContainerRestartResult{}, err
 	}
-	ctx, done := b.call(ctx, "restart container "+short(id), grace)
-	res, err := b.engineAPI.ContainerRestart(ctx, id, o)
+	ctx, done := b.call(ctx, "restart container "+ShortID(id), grace)
+	res, err := b.API.ContainerRestart(ctx, id, o)
 	return res, done(err)
 }
 
@@ -135,7 +136,7 @@ func (b *boundedAPI) grace(ctx context.Context, id string, explicit *int) (time.
 	}
 	res, err := b.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
 	if err != nil {
-		if isNotFound(err) {
+		if errdefs.IsNotFound(err) {
 			return 0, nil // the stop reports it
 		}
 		return 0, err
@@ -147,164 +148,164 @@ func (b *boundedAPI) grace(ctx context.Context, id string, explicit *int) (time.
 }
 
 func (b *boundedAPI) ContainerKill(ctx context.Context, id string, o client.ContainerKillOptions) (client.ContainerKillResult, error) {
-	ctx, done := b.call(ctx, "kill container "+short(id), 0)
-	res, err := b.engineAPI.ContainerKill(ctx, id, o)
+	ctx, done := b.call(ctx, "kill container "+ShortID(id), 0)
+	res, err := b.API.ContainerKill(ctx, id, o)
 	return res, done(err)
 }
 
 func (b *boundedAPI) ContainerPause(ctx context.Context, id string, o client.ContainerPauseOptions) (client.ContainerPauseResult, error) {
-	ctx, done := b.call(ctx, "pause container "+short(id), 0)
-	res, err := b.engineAPI.ContainerPause(ctx, id, o)
+	ctx, done := b.call(ctx, "pause container "+ShortID(id), 0)
+	res, err := b.API.ContainerPause(ctx, id, o)
 	return res, done(err)
 }
 
 func (b *boundedAPI) ContainerUnpause(ctx context.Context, id string, o client.ContainerUnpauseOptions) (client.ContainerUnpauseResult, error) {
-	ctx, done := b.call(ctx, "unpause container "+short(id), 0)
-	res, err := b.engineAPI.ContainerUnpause(ctx, id, o)
+	ctx, done := b.call(ctx, "unpause container "+ShortID(id), 0)
+	res, err := b.API.ContainerUnpause(ctx, id, o)
 	return res, done(err)
 }
 
 func (b *boundedAPI) ContainerRename(ctx context.Context, id string, o client.ContainerRenameOptions) (client.ContainerRenameResult, error) {
-	ctx, done := b.call(ctx, "rename container "+short(id), 0)
-	res, err := b.engineAPI.ContainerRename(ctx, id, o)
+	ctx, done := b.call(ctx, "rename container "+ShortID(id), 0)
+	res, err := b.API.ContainerRename(ctx, id, o)
 	return res, done(err)
 }
 
 func (b *boundedAPI) ContainerRemove(ctx context.Context, id string, o client.ContainerRemoveOptions) (client.ContainerRemoveResult, error) {
-	ctx, done := b.call(ctx, "remove container "+short(id), 0)
-	res, err := b.engineAPI.ContainerRemove(ctx, id, o)
+	ctx, done := b.call(ctx, "remove container "+ShortID(id), 0)
+	res, err := b.API.ContainerRemove(ctx, id, o)
 	return res, done(err)
 }
 
 func (b *boundedAPI) ContainerUpdate(ctx context.Context, id string, o client.ContainerUpdateOptions) (client.ContainerUpdateResult, error) {
-	ctx, done := b.call(ctx, "update container "+short(id), 0)
-	res, err := b.engineAPI.ContainerUpdate(ctx, id, o)
+	ctx, done := b.call(ctx, "update container "+ShortID(id), 0)
+	res, err := b.API.ContainerUpdate(ctx, id, o)
 	return res, done(err)
 }
 
 func (b *boundedAPI) ContainerTop(ctx context.Context, id string, o client.ContainerTopOptions) (client.ContainerTopResult, error) {
-	ctx, done := b.call(ctx, "list processes of container "+short(id), 0)
-	res, err := b.engineAPI.ContainerTop(ctx, id, o)
+	ctx, done := b.call(ctx, "list processes of container "+ShortID(id), 0)
+	res, err := b.API.ContainerTop(ctx, id, o)
 	return res, done(err)
 }
 
 func (b *boundedAPI) CopyToContainer(ctx context.Context, id string, o client.CopyToContainerOptions) (client.CopyToContainerResult, error) {
-	ctx, done := b.call(ctx, "copy into container "+short(id), 0)
-	res, err := b.engineAPI.CopyToContainer(ctx, id, o)
+	ctx, done := b.call(ctx, "copy into container "+ShortID(id), 0)
+	res, err := b.API.CopyToContainer(ctx, id, o)
 	return res, done(err)
 }
 
 func (b *boundedAPI) ContainerLogs(ctx context.Context, id string, o client.ContainerLogsOptions) (client.ContainerLogsResult, error) {
-	ctx, done := b.stream(ctx, "logs of container "+short(id))
-	res, err := b.engineAPI.ContainerLogs(ctx, id, o)
+	ctx, done := b.stream(ctx, "logs of container "+ShortID(id))
+	res, err := b.API.ContainerLogs(ctx, id, o)
 	return res, done(err)
 }
 
 func (b *boundedAPI) ExecCreate(ctx context.Context, id string, o client.ExecCreateOptions) (client.ExecCreateResult, error) {
-	ctx, done := b.call(ctx, "exec in container "+short(id), 0)
-	res, err := b.engineAPI.ExecCreate(ctx, id, o)
+	ctx, done := b.call(ctx, "exec in container "+ShortID(id), 0)
+	res, err := b.API.ExecCreate(ctx, id, o)
 	return res, done(err)
 }
 
 func (b *boundedAPI) ExecAttach(ctx context.Context, execID string, o client.ExecAttachOptions) (client.ExecAttachResult, error) {
-	ctx, done := b.stream(ctx, "attach to exec "+short(execID))
-	res, err := b.engineAPI.ExecAttach(ctx, execID, o)
+	ctx, done := b.stream(ctx, "attach to exec "+ShortID(execID))
+	res, err := b.API.ExecAttach(ctx, execID, o)
 	return res, done(err)
 }
 
 func (b *boundedAPI) ExecInspect(ctx context.Context, execID string, o client.ExecInspectOptions) (client.ExecInspectResult, error) {
-	ctx, done := b.call(ctx, "inspect exec "+short(execID), 0)
-	res, err := b.engineAPI.ExecInspect(ctx, execID, o)
+	ctx, done := b.call(ctx, "inspect exec "+ShortID(execID), 0)
+	res, err := b.API.ExecInspect(ctx, execID, o)
 	return res, done(err)
 }
 
 func (b *boundedAPI) NetworkList(ctx context.Context, o client.NetworkListOptions) (client.NetworkListResult, error) {
 	ctx, done := b.call(ctx, "list networks", 0)
-	res, err := b.engineAPI.NetworkList(ctx, o)
+	res, err := b.API.NetworkList(ctx, o)
 	return res, done(err)
 }
 
 func (b *boundedAPI) NetworkInspect(ctx context.Context, id string, o client.NetworkInspectOptions) (client.NetworkInspectResult, error) {
-	ctx, done := b.call(ctx, "inspect network "+short(id), 0)
-	res, err := b.engineAPI.NetworkInspect(ctx, id, o)
+	ctx, done := b.call(ctx, "inspect network "+ShortID(id), 0)
+	res, err := b.API.NetworkInspect(ctx, id, o)
 	return res, done(err)
 }
 
 func (b *boundedAPI) NetworkCreate(ctx context.Context, name string, o client.NetworkCreateOptions) (client.NetworkCreateResult, error) {
 	ctx, done := b.call(ctx, "create network "+name, 0)
-	res, err := b.engineAPI.NetworkCreate(ctx, name, o)
+	res, err := b.API.NetworkCreate(ctx, name, o)
 	return res, done(err)
 }
 
 func (b *boundedAPI) NetworkRemove(ctx context.Context, id string, o client.NetworkRemoveOptions) (client.NetworkRemoveResult, error) {
-	ctx, done := b.call(ctx, "remove network "+short(id), 0)
-	res, err := b.engineAPI.NetworkRemove(ctx, id, o)
+	ctx, done := b.call(ctx, "remove network "+ShortID(id), 0)
+	res, err := b.API.NetworkRemove(ctx, id, o)
 	return res, done(err)
 }
 
 func (b *boundedAPI) NetworkConnect(ctx context.Context, id string, o client.NetworkConnectOptions) (client.NetworkConnectResult, error) {
-	ctx, done := b.call(ctx, "connect container "+short(o.Container)+" to network "+short(id), 0)
-	res, err := b.engineAPI.NetworkConnect(ctx, id, o)
+	ctx, done := b.call(ctx, "connect container "+ShortID(o.Container)+" to network "+ShortID(id), 0)
+	res, err := b.API.NetworkConnect(ctx, id, o)
 	return res, done(err)
 }
 
 func (b *boundedAPI) NetworkDisconnect(ctx context.Context, id string, o client.NetworkDisconnectOptions) (client.NetworkDisconnectResult, error) {
-	ctx, done := b.call(ctx, "disconnect container "+short(o.Container)+" from network "+short(id), 0)
-	res, err := b.engineAPI.NetworkDisconnect(ctx, id, o)
+	ctx, done := b.call(ctx, "disconnect container "+ShortID(o.Container)+" from network "+ShortID(id), 0)
+	res, err := b.API.NetworkDisconnect(ctx, id, o)
 	return res, done(err)
 }
 
 func (b *boundedAPI) VolumeList(ctx context.Context, o client.VolumeListOptions) (client.VolumeListResult, error) {
 	ctx, done := b.call(ctx, "list volumes", 0)
-	res, err := b.engineAPI.VolumeList(ctx, o)
+	res, err := b.API.VolumeList(ctx, o)
 	return res, done(err)
 }
 
 func (b *boundedAPI) VolumeCreate(ctx context.Context, o client.VolumeCreateOptions) (client.VolumeCreateResult, error) {
 	ctx, done := b.call(ctx, "create volume "+o.Name, 0)
-	res, err := b.engineAPI.VolumeCreate(ctx, o)
+	res, err := b.API.VolumeCreate(ctx, o)
 	return res, done(err)
 }
 
 func (b *boundedAPI) VolumeRemove(ctx context.Context, id string, o client.VolumeRemoveOptions) (client.VolumeRemoveResult, error) {
 	ctx, done := b.call(ctx, "remove volume "+id, 0)
-	res, err := b.engineAPI.VolumeRemove(ctx, id, o)
+	res, err := b.API.VolumeRemove(ctx, id, o)
 	return res, done(err)
 }
 
 func (b *boundedAPI) ImageInspect(ctx context.Context, id string, o ...client.ImageInspectOption) (client.ImageInspectResult, error) {
 	ctx, done := b.call(ctx, "inspect image "+id, 0)
-	res, err := b.engineAPI.ImageInspect(ctx, id, o...)
+	res, err := b.API.ImageInspect(ctx, id, o...)
 	return res, done(err)
 }
 
 func (b *boundedAPI) ImageList(ctx context.Context, o client.ImageListOptions) (client.ImageListResult, error) {
 	ctx, done := b.call(ctx, "list images", 0)
-	res, err := b.engineAPI.ImageList(ctx, o)
+	res, err := b.API.ImageList(ctx, o)
 	return res, done(err)
 }
 
 func (b *boundedAPI) ImageRemove(ctx context.Context, id string, o client.ImageRemoveOptions) (client.ImageRemoveResult, error) {
-	ctx, done := b.call(ctx, "remove image "+short(id), 0)
-	res, err := b.engineAPI.ImageRemove(ctx, id, o)
+	ctx, done := b.call(ctx, "remove image "+ShortID(id), 0)
+	res, err := b.API.ImageRemove(ctx, id, o)
 	return res, done(err)
 }
 
 func (b *boundedAPI) ImagePull(ctx context.Context, ref string, o client.ImagePullOptions) (client.ImagePullResponse, error) {
 	ctx, done := b.stream(ctx, "pull image "+ref)
-	res, err := b.engineAPI.ImagePull(ctx, ref, o)
+	res, err := b.API.ImagePull(ctx, ref, o)
 	return res, done(err)
 }
 
 func (b *boundedAPI) ImageBuild(ctx context.Context, buildContext io.Reader, o client.ImageBuildOptions) (client.ImageBuildResult, error) {
 	ctx, done := b.stream(ctx, "build image "+strings.Join(o.Tags, ", "))
-	res, err := b.engineAPI.ImageBuild(ctx, buildContext, o)
+	res, err := b.API.ImageBuild(ctx, buildContext, o)
 	return res, done(err)
 }
 
 func (b *boundedAPI) ImageImport(ctx context.Context, source client.ImageImportSource, ref string, o client.ImageImportOptions) (client.ImageImportResult, error) {
 	ctx, done := b.stream(ctx, "import image "+ref)
-	res, err := b.engineAPI.ImageImport(ctx, source, ref, o)
+	res, err := b.API.ImageImport(ctx, source, ref, o)
 	return res, done(err)
 }
 
@@ -313,7 +314,7 @@ func (b *boundedAPI) ImageImport(ctx context.Context, source client.ImageImportS
 // never answers comes back with its StalledError already on Err.
 func (b *boundedAPI) Events(ctx context.Context, o client.EventsListOptions) client.EventsResult {
 	sctx, done := b.stream(ctx, "subscribe to events")
-	res := b.engineAPI.Events(sctx, o)
+	res := b.API.Events(sctx, o)
 	select {
 	case err := <-res.Err:
 		errs := make(chan error, 1)
@@ -326,7 +327,7 @@ func (b *boundedAPI) Events(ctx context.Context, o client.EventsListOptions) cli
 }
 
 // short is an ID as people read it.
-func short(id string) string {
+func ShortID(id string) string {
 	if len(id) == 64 {
 		return id[:12]
 	}

@@ -1,4 +1,7 @@
-package local
+// Package dockerapi is opdeploy's connection to a Docker engine: made
+// lazily, with every call bounded and the calls in flight recorded, so
+// that no verb hangs on an engine that stopped answering.
+package dockerapi
 
 import (
 	"context"
@@ -7,10 +10,10 @@ import (
 	"github.com/moby/moby/client"
 )
 
-// engineAPI is the part of the Docker Engine API that LocalDeployment
-// uses. *client.Client implements it; the Engine hands out a bounded one
-// (engineapi_bounded.go), and tests may supply their own.
-type engineAPI interface {
+// API is the part of the Docker Engine API that opdeploy's targets use.
+// *client.Client implements it; the Engine hands out a bounded one
+// (bounded.go), and tests may supply their own.
+type API interface {
 	ClientVersion() string
 
 	ContainerList(ctx context.Context, options client.ContainerListOptions) (client.ContainerListResult, error)
@@ -54,4 +57,4 @@ type engineAPI interface {
 	Events(ctx context.Context, options client.EventsListOptions) client.EventsResult
 }
 
-var _ engineAPI = (*client.Client)(nil)
+var _ API = (*client.Client)(nil)

@@ -1,6 +1,8 @@
-// Package local implements LocalDeployment: a compose project, loaded by
-// compose-go, run on the local Docker engine.
-package local
+// Package compose loads the compose model a subject declares, with
+// compose-go: files, services built in Starlark, interpolation, profiles.
+// Every target that runs a compose model starts from it. It never
+// contacts an engine.
+package compose
 
 import (
 	"context"
@@ -20,17 +22,14 @@ import (
 	"github.com/opdeploy/opdeploy/target"
 )
 
-// Kind is the name of this engine, as `opdeploy config` shows it.
-const Kind = "local"
-
 // placeholderProject names a project whose name is not decided yet (the
 // subject has not been declared). Validation does not depend on the name.
 const placeholderProject = "opdeploy-pending"
 
-// LoadProject loads and validates the compose project a spec describes.
+// Load loads and validates the compose project a spec describes.
 // It reads files but never contacts Docker. Errors name the compose file
 // and, where it can be found, the service at fault.
-func LoadProject(ctx context.Context, spec target.LocalSpec) (*types.Project, error) {
+func Load(ctx context.Context, spec target.ComposeSpec) (*types.Project, error) {
 	name := spec.Project
 	if name == "" {
 		name = placeholderProject
@@ -81,7 +80,7 @@ func LoadProject(ctx context.Context, spec target.LocalSpec) (*types.Project, er
 // interpolationEnv builds the variables for ${VAR} interpolation: dotenv
 // files, then the process environment, then the subject's own env, each
 // overriding the one before (docker compose lets the shell override .env).
-func interpolationEnv(spec target.LocalSpec) (map[string]string, error) {
+func interpolationEnv(spec target.ComposeSpec) (map[string]string, error) {
 	files := spec.EnvFiles
 	if len(files) == 0 {
 		dflt := filepath.Join(spec.Dir, ".env")
@@ -124,7 +123,7 @@ func sourceList(details types.ConfigDetails) string {
 
 // starlarkOverlay is the compose model a subject built in Starlark, merged
 // after the compose files as an override file would be.
-func starlarkOverlay(spec target.LocalSpec) map[string]any {
+func starlarkOverlay(spec target.ComposeSpec) map[string]any {
 	overlay := map[string]any{}
 	if spec.Services != nil {
 		overlay["services"] = spec.Services
