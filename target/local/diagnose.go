@@ -28,7 +28,7 @@ func (x *executor) diagnose(ctx context.Context, services []types.ServiceConfig,
 	}
 	for _, s := range services {
 		ids := x.ids(s.Name)
-		if ok, _, _ := readiness(x.d.role(s), ids, x.freshIDs(), snap, time.Now()); ok {
+		if ok, _, _ := readiness(x.d.role(s), ids, x.baselines(), snap, time.Now()); ok {
 			continue
 		}
 		for _, id := range ids {

@@ -30,7 +30,7 @@ type executor struct {
 	mu      sync.Mutex
 	names   map[string]string   // container ID -> name, for the ones this run made
 	current map[string][]string // service -> IDs of its containers after this run
-	fresh   map[string]int      // containers this run (re)started -> their start count before
+	watched map[string]baseline // what the waits knew of each container when this run began (verdict.go)
 
 	started map[string]chan struct{} // closed once a service's containers are started
 	sem     chan struct{}            // bounds container API calls in flight
@@ -42,7 +42,7 @@ func newExecutor(d *Deployment, cli dockerapi.API, mon *monitor, progress target
 		apiVersion: cli.ClientVersion(),
 		names:      map[string]string{},
 		current:    map[string][]string{},
-		fresh:      map[string]int{},
+		watched:    watchAll(mon),
 		started:    map[string]chan struct{}{},
 		sem:        make(chan struct{}, maxParallel),
 	}
@@ -149,15 +149,29 @@ func (x *executor) runService(ctx context.Context, s types.ServiceConfig, ops, r
 // from before (an old exit, an old "healthy").
 func (x *executor) markFresh(ids []string) {
 	snap, _ := x.mon.snapshot()
-	baseline := map[string]int{}
+	starts := map[string]int{}
 	for _, c := range snap {
-		baseline[c.ID] = c.Starts
+		starts[c.ID] = c.Starts
 	}
 	x.mu.Lock()
 	for _, id := range ids {
-		x.fresh[id] = baseline[id]
+		b := x.watched[id]
+		b.Fresh, b.Starts = true, starts[id]
+		x.watched[id] = b
 	}
 	x.mu.Unlock()
+}
+
+// watchAll records every container's die count now, when a wait begins:
+// a container that dies after that has crashed during the wait, whoever
+// started it.
+func watchAll(mon *monitor) map[string]baseline {
+	snap, _ := mon.snapshot()
+	out := make(map[string]baseline, len(snap))
+	for _, c := range snap {
+		out[c.ID] = baseline{Dies: c.Dies}
+	}
+	return out
 }
 
 func (x *executor) containerName(id string) string {
@@ -182,12 +196,13 @@ func (x *executor) ids(service string) []string {
 	return append([]string(nil), x.current[service]...)
 }
 
-func (x *executor) freshIDs() map[string]int {
+// baselines copies what the waits knew of each container.
+func (x *executor) baselines() map[string]baseline {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	out := make(map[string]int, len(x.fresh))
-	for id, n := range x.fresh {
-		out[id] = n
+	out := make(map[string]baseline, len(x.watched))
+	for id, b := range x.watched {
+		out[id] = b
 	}
 	return out
 }

@@ -44,16 +44,39 @@ type verdict struct {
 	RecheckAt time.Time
 }
 
-// judge applies the rule to one container. fresh holds the containers this
-// run (re)started, with their start count before it: such a container
-// counts only once a newer start is seen, and any exit after that start is
-// a crash.
-func judge(c containerState, r role, fresh map[string]int, now time.Time) verdict {
-	base, isFresh := fresh[c.ID]
-	if isFresh && c.Starts <= base {
+// baseline is what a wait knew of a container when it began.
+type baseline struct {
+	// Fresh: this run (re)starts the container. It counts only once a
+	// start newer than Starts is seen, and any exit after that start is a
+	// crash.
+	Fresh  bool
+	Starts int
+	// Dies is its die count when the wait began: for a container the wait
+	// did not start, any die since is a crash.
+	Dies int
+}
+
+// crashedSince reports whether the container exited since the wait began
+// (or, for one this run started, after that start).
+func crashedSince(c containerState, b baseline, known bool) bool {
+	if !known {
+		return false
+	}
+	if b.Fresh {
+		return c.Dies > 0 && c.DiedAfterStart > b.Starts
+	}
+	return c.Dies > b.Dies
+}
+
+// judge applies the rule to one container. watched holds what the wait
+// knew of the containers it watches (nil for a one-off verdict such as
+// status's).
+func judge(c containerState, r role, watched map[string]baseline, now time.Time) verdict {
+	b, known := watched[c.ID]
+	if b.Fresh && c.Starts <= b.Starts {
 		return verdict{Reason: "starting"}
 	}
-	crashed := isFresh && c.Dies > 0 && c.DiedAfterStart > base
+	crashed := crashedSince(c, b, known)
 	crash := func(state string) verdict {
 		return verdict{Final: true, Reason: fmt.Sprintf("exited with code %d after it was started%s", c.LastExit, state)}
 	}
@@ -115,7 +138,7 @@ func judge(c containerState, r role, fresh map[string]int, now time.Time) verdic
 // there are as many as its replicas; err is set when one of them will not
 // become ready on its own. recheckAt is when to look again if no event
 // comes.
-func readiness(r role, ids []string, fresh map[string]int, snap []containerState, now time.Time) (ready bool, recheckAt time.Time, err error) {
+func readiness(r role, ids []string, watched map[string]baseline, snap []containerState, now time.Time) (ready bool, recheckAt time.Time, err error) {
 	byID := map[string]containerState{}
 	for _, c := range snap {
 		byID[c.ID] = c
@@ -127,7 +150,7 @@ func readiness(r role, ids []string, fresh map[string]int, snap []containerState
 			ready = false
 			continue
 		}
-		v := judge(c, r, fresh, now)
+		v := judge(c, r, watched, now)
 		if v.Final {
 			return false, time.Time{}, fmt.Errorf("%s %s", c.Name, v.Reason)
 		}
@@ -144,8 +167,8 @@ func readiness(r role, ids []string, fresh map[string]int, snap []containerState
 // conditionMet evaluates a depends_on condition over the containers ids of
 // a dependency, with compose's meaning: service_started once started,
 // service_healthy once healthy, service_completed_successfully once exited 0.
-// fresh containers count only once their start event has been seen.
-func conditionMet(condition string, dep role, ids []string, fresh map[string]int, snap []containerState) (bool, error) {
+// Containers this run started count only once their start event is seen.
+func conditionMet(condition string, dep role, ids []string, watched map[string]baseline, snap []containerState) (bool, error) {
 	byID := map[string]containerState{}
 	for _, c := range snap {
 		byID[c.ID] = c
@@ -158,11 +181,11 @@ func conditionMet(condition string, dep role, ids []string, fresh map[string]int
 		if !ok {
 			return false, nil
 		}
-		base, isFresh := fresh[c.ID]
-		if isFresh && c.Starts <= base {
+		b, known := watched[c.ID]
+		if b.Fresh && c.Starts <= b.Starts {
 			return false, nil
 		}
-		crashed := isFresh && c.Dies > 0 && c.DiedAfterStart > base
+		crashed := crashedSince(c, b, known)
 		switch condition {
 		case types.ServiceConditionCompletedSuccessfully:
 			if c.State != target.StateExited {

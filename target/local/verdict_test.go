@@ -19,7 +19,7 @@ func TestJudge(t *testing.T) {
 	exited := func(code int) containerState {
 		return containerState{ID: "a", Name: "a", State: target.StateExited, ExitCode: code, LastExit: code, Starts: 1, Dies: 1, DiedAfterStart: 1}
 	}
-	fresh := map[string]int{"a": 0} // started by this run, from no start before
+	fresh := map[string]baseline{"a": {Fresh: true, Starts: 0}} // started by this run, from no start before
 	crashLooping := running(target.HealthNone, 10*time.Millisecond)
 	crashLooping.Starts, crashLooping.Dies, crashLooping.DiedAfterStart, crashLooping.LastExit = 3, 2, 2, 1
 
@@ -27,7 +27,7 @@ func TestJudge(t *testing.T) {
 		name   string
 		c      containerState
 		r      role
-		fresh  map[string]int
+		fresh  map[string]baseline
 		ready  bool
 		final  bool
 		reason string // a part of the reason
@@ -41,13 +41,13 @@ func TestJudge(t *testing.T) {
 		{"killed member", exited(137), long, nil, false, true, "exited with code 137"},
 		{"exit the policy restarts", exited(1), always, nil, false, false, "restart policy starts it again"},
 		{"crash after our start, even if restarted", exited(1), always, fresh, false, true, "exited with code 1 after it was started"},
-		{"crash loop hidden by restart: always", crashLooping, always, map[string]int{"a": 1}, false, true, "exited with code 1 after it was started, and its restart policy started it again"},
+		{"crash loop hidden by restart: always", crashLooping, always, map[string]baseline{"a": {Fresh: true, Starts: 1}}, false, true, "exited with code 1 after it was started, and its restart policy started it again"},
 		{"our own restart is not a crash", func() containerState {
 			c := running(target.HealthNone, time.Minute)
 			c.Starts, c.Dies, c.DiedAfterStart = 2, 1, 1
 			return c
-		}(), long, map[string]int{"a": 1}, true, false, ""},
-		{"fresh before its start event", exited(137), long, map[string]int{"a": 1}, false, false, "starting"},
+		}(), long, map[string]baseline{"a": {Fresh: true, Starts: 1}}, true, false, ""},
+		{"fresh before its start event", exited(137), long, map[string]baseline{"a": {Fresh: true, Starts: 1}}, false, false, "starting"},
 		{"one-shot completed", exited(0), job, nil, true, false, "completed"},
 		{"one-shot failed", exited(3), job, nil, false, true, "exited with code 3"},
 		{"one-shot still running", running(target.HealthNone, time.Minute), job, nil, false, false, "still running"},
@@ -119,7 +119,7 @@ func TestConditionMet(t *testing.T) {
 		condition string
 		dep       role
 		c         containerState
-		fresh     map[string]int
+		fresh     map[string]baseline
 		met       bool
 		err       string
 	}{
@@ -131,8 +131,8 @@ func TestConditionMet(t *testing.T) {
 		{"healthy: no healthcheck", "service_healthy", dep, c(target.StateRunning, target.HealthNone, 0), nil, false, "p-d-1 has no healthcheck, so it cannot become healthy"},
 		{"healthy: exited for good", "service_healthy", dep, c(target.StateExited, target.HealthNone, 1), nil, false, "p-d-1 exited with code 1 before it was healthy"},
 		{"healthy: exited, restarted by policy", "service_healthy", always, c(target.StateExited, target.HealthNone, 1), nil, false, ""},
-		{"healthy: crashed after our start", "service_healthy", always, crashed, map[string]int{"a": 1}, false, "p-d-1 exited with code 137 before it was healthy"},
-		{"healthy: before our start event", "service_healthy", dep, c(target.StateRunning, target.HealthHealthy, 0), map[string]int{"a": 1}, false, ""},
+		{"healthy: crashed after our start", "service_healthy", always, crashed, map[string]baseline{"a": {Fresh: true, Starts: 1}}, false, "p-d-1 exited with code 137 before it was healthy"},
+		{"healthy: before our start event", "service_healthy", dep, c(target.StateRunning, target.HealthHealthy, 0), map[string]baseline{"a": {Fresh: true, Starts: 1}}, false, ""},
 		{"completed: exited 0", "service_completed_successfully", dep, c(target.StateExited, target.HealthNone, 0), nil, true, ""},
 		{"completed: exited 3", "service_completed_successfully", dep, c(target.StateExited, target.HealthNone, 3), nil, false, "p-d-1 exited with code 3"},
 		{"completed: still running", "service_completed_successfully", dep, c(target.StateRunning, target.HealthNone, 0), nil, false, ""},
@@ -144,5 +144,22 @@ func TestConditionMet(t *testing.T) {
 	}
 	if met, _ := conditionMet("service_healthy", role{Name: "d", Replicas: 0}, nil, nil, nil); !met {
 		t.Error("a dependency scaled to 0 is not met")
+	}
+}
+
+// A container the wait did not start that dies during the wait has
+// crashed, even if its restart policy brings it back.
+func TestJudgeCountsADieDuringTheWait(t *testing.T) {
+	now := time.Now()
+	c := containerState{ID: "a", Name: "a", State: target.StateRunning, Health: target.HealthNone, Starts: 3, Dies: 2, DiedAfterStart: 2, LastExit: 1, StartedAt: now.Add(-time.Minute)}
+	always := role{Name: "s", Replicas: 1, Restart: "always"}
+	if v := judge(c, always, map[string]baseline{"a": {Dies: 1}}, now); !v.Final || !strings.Contains(v.Reason, "exited with code 1") {
+		t.Errorf("a die during the wait: %+v", v)
+	}
+	if v := judge(c, always, map[string]baseline{"a": {Dies: 2}}, now); !v.Ready {
+		t.Errorf("no die during the wait: %+v", v)
+	}
+	if v := judge(c, always, nil, now); !v.Ready {
+		t.Errorf("no wait at all (status): %+v", v)
 	}
 }

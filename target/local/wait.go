@@ -28,7 +28,7 @@ func (d *Deployment) waitExecutor(cli dockerapi.API, mon *monitor, progress targ
 			}
 			x.current[s.Name] = append(x.current[s.Name], c.ID)
 			if restarting {
-				x.fresh[c.ID] = c.Starts
+				x.watched[c.ID] = baseline{Fresh: true, Starts: c.Starts, Dies: c.Dies}
 			}
 		}
 	}
@@ -53,7 +53,7 @@ func (x *executor) waitDependencies(ctx context.Context, s types.ServiceConfig) 
 		x.event(target.ServiceOf(s.Name), s.Name, target.ActionWaiting, fmt.Sprintf("for %s (%s)", dep, cfg.Condition), false, nil)
 		ids := x.ids(dep)
 		err := x.waitConfirmed(ctx, ids, func(snap []containerState, _ time.Time) (bool, time.Time, error) {
-			met, err := conditionMet(cfg.Condition, depRole, ids, x.freshIDs(), snap)
+			met, err := conditionMet(cfg.Condition, depRole, ids, x.baselines(), snap)
 			return met, time.Time{}, err
 		})
 		if err != nil && !cfg.Required && ctx.Err() == nil {
@@ -84,7 +84,7 @@ func (x *executor) waitConfirmed(ctx context.Context, ids []string, cond func([]
 		if err := x.mon.waitForTimed(ctx, cond); err != nil {
 			return err
 		}
-		fresh := x.freshIDs()
+		watched := x.baselines()
 		snap, _ := x.mon.snapshot()
 		seq := map[string]int{}
 		for _, c := range snap {
@@ -92,7 +92,7 @@ func (x *executor) waitConfirmed(ctx context.Context, ids []string, cond func([]
 		}
 		confirmed := true
 		for _, id := range ids {
-			if _, ok := fresh[id]; !ok {
+			if !watched[id].Fresh {
 				continue
 			}
 			res, err := x.cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
@@ -131,7 +131,7 @@ func (x *executor) waitReady(ctx context.Context, services []types.ServiceConfig
 			ids := x.ids(s.Name)
 			r := x.d.role(s)
 			err := x.waitConfirmed(gctx, ids, func(snap []containerState, now time.Time) (bool, time.Time, error) {
-				return readiness(r, ids, x.freshIDs(), snap, now)
+				return readiness(r, ids, x.baselines(), snap, now)
 			})
 			if err != nil {
 				return &notReadyError{service: s.Name, cause: err}
@@ -141,6 +141,12 @@ func (x *executor) waitReady(ctx context.Context, services []types.ServiceConfig
 		})
 	}
 	err := g.Wait()
+	if err == nil {
+		// Each service was ready at some moment; they must all be ready at
+		// the same moment, and none may have crashed since it was ready
+		// (a die during the wait is final: see judge).
+		err = x.waitAllReady(wctx, services)
+	}
 	if err == nil {
 		return nil
 	}
@@ -160,3 +166,26 @@ type notReadyError struct {
 func (e *notReadyError) Error() string { return fmt.Sprintf("service %q: %v", e.service, e.cause) }
 
 func (e *notReadyError) Unwrap() error { return e.cause }
+
+// waitAllReady waits until every service is ready at once.
+func (x *executor) waitAllReady(ctx context.Context, services []types.ServiceConfig) error {
+	var all []string
+	for _, s := range services {
+		all = append(all, x.ids(s.Name)...)
+	}
+	return x.waitConfirmed(ctx, all, func(snap []containerState, now time.Time) (bool, time.Time, error) {
+		watched := x.baselines()
+		ready, recheck := true, time.Time{}
+		for _, s := range services {
+			ok, at, err := readiness(x.d.role(s), x.ids(s.Name), watched, snap, now)
+			if err != nil {
+				return false, time.Time{}, &notReadyError{service: s.Name, cause: err}
+			}
+			ready = ready && ok
+			if !at.IsZero() && (recheck.IsZero() || at.Before(recheck)) {
+				recheck = at
+			}
+		}
+		return ready, recheck, nil
+	})
+}
