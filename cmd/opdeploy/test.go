@@ -55,6 +55,12 @@ func (c *testCmd) Run(ctx context.Context, out *output, tgts targets) error {
 			paths = []string{"tests"}
 		}
 	}
+	if c.JUnit != "" {
+		// Found out now, not after minutes of scripts.
+		if st, err := os.Stat(filepath.Dir(c.JUnit)); err != nil || !st.IsDir() {
+			return usageErrorf("--junit %s: no folder %s", c.JUnit, filepath.Dir(c.JUnit))
+		}
+	}
 	scripts, err := suite.Discover(paths, run)
 	if err != nil {
 		return usageErrorf("%v", err)
