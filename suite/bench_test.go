@@ -16,7 +16,6 @@ func BenchmarkScriptOverhead(b *testing.B) {
 	scripts := []Script{{Name: dir + "/trivial.txtar", File: dir + "/trivial.txtar"}}
 	writeBenchScript(b, scripts[0].File, "exec true\n")
 	opts := Options{Prepare: func(context.Context, Script) (*Harness, error) { return &Harness{}, nil }}
-	b.ResetTimer()
 	for b.Loop() {
 		if r := Run(context.Background(), scripts, opts); r[0].Status != Passed {
 			b.Fatalf("%s\n%s", r[0].Status, r[0].Log)

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -187,17 +186,7 @@ func runOne(parent context.Context, s Script, opts Options) (res Result) {
 			return nil
 		},
 	}
-	body := func() {
-		defer func() {
-			// A panic in a command fails its script, not the run.
-			if r := recover(); r != nil {
-				t.Log(fmt.Sprintf("FAIL: %s: panic: %v\n%s", s.Name, r, debug.Stack()))
-				t.markFailed()
-			}
-		}()
-		testscript.RunT(t, params)
-	}
-	if !finished(ctx, deadline, body) {
+	if !finished(ctx, deadline, func() { t.guard(func() { testscript.RunT(t, params) }) }) {
 		t.Log(fmt.Sprintf("FAIL: %s: still running %s after its timeout; abandoned (its commands ignored the timeout)", s.Name, abandonAfter))
 		t.markFailed()
 	}
@@ -206,7 +195,10 @@ func runOne(parent context.Context, s Script, opts Options) (res Result) {
 	switch {
 	case failed:
 		res.Status = Failed
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		switch {
+		case parent.Err() != nil:
+			log += fmt.Sprintf("FAIL: %s: interrupted\n", s.Name)
+		case errors.Is(ctx.Err(), context.DeadlineExceeded):
 			log += fmt.Sprintf("FAIL: %s: timed out after %s (--timeout)\n", s.Name, opts.Timeout)
 		}
 	case skipped:
@@ -253,7 +245,7 @@ func finished(ctx context.Context, deadline time.Time, f func()) bool {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		run(f)
+		f()
 	}()
 	var limit <-chan time.Time
 	if !deadline.IsZero() {

@@ -46,6 +46,9 @@ func (f *fakeHarness) prepare(_ context.Context, s Script) (*Harness, error) {
 			env.Setenv("PROJECT", "p-"+strings.TrimSuffix(filepath.Base(s.File), ".txtar"))
 			return nil
 		},
+		Cmds: map[string]func(*testscript.TestScript, bool, []string){
+			"boom": func(*testscript.TestScript, bool, []string) { panic("boom") },
+		},
 		Fallible: map[string]Command{
 			"fails": func(ts *testscript.TestScript, args []string) error {
 				return errors.New("it failed: " + strings.Join(args, " "))
@@ -110,13 +113,14 @@ exec echo never
 		"fallible.txtar":        "fails for good\n",
 		"question_bad.txtar":    "? stdout x\n",
 		"json_bad.txtar":        "exec echo not json\n! json .a == 1\n",
+		"panic.txtar":           "boom\n",
 		"_kept_out/x.txtar":     "exec false\n",
 		"testdata/y.txtar":      "exec false\n",
 	})
 	f := &fakeHarness{}
 	got := runDir(t, dir, Options{Jobs: 3}, f)
-	if len(got) != 8 {
-		t.Fatalf("%d scripts ran, want 8 (folders _* and testdata are skipped): %v", len(got), got)
+	if len(got) != 9 {
+		t.Fatalf("%d scripts ran, want 9 (folders _* and testdata are skipped): %v", len(got), got)
 	}
 	want := map[string]struct {
 		status Status
@@ -130,6 +134,7 @@ exec echo never
 		"fallible.txtar":        {Failed, "fallible.txtar:1: fails: it failed: for good"},
 		"question_bad.txtar":    {Failed, `question_bad.txtar:1: ? applies to commands that run something (exec, fails), not to "stdout"`},
 		"json_bad.txtar":        {Failed, `json_bad.txtar:2: json .a == 1: stdout: output is not JSON`},
+		"panic.txtar":           {Failed, "FAIL: panic: boom"},
 	}
 	for name, w := range want {
 		r := got[name]
@@ -146,7 +151,7 @@ exec echo never
 	if r := got["skip.txtar"]; r.SkipReason != "not today" {
 		t.Errorf("skip reason %q", r.SkipReason)
 	}
-	if len(f.teardowns) != 8 {
+	if len(f.teardowns) != 9 {
 		t.Errorf("%d teardowns, want one per script: %v", len(f.teardowns), f.teardowns)
 	}
 }

@@ -3,6 +3,7 @@ package suite
 import (
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 
@@ -67,15 +68,22 @@ func (t *scriptT) Verbose() bool { return t.verbose }
 // Run runs a script's body (testscript calls it once per file) and
 // returns when it has ended, however it ended.
 func (t *scriptT) Run(_ string, f func(testscript.T)) {
-	run(func() { f(t) })
+	t.guard(func() { f(t) })
 }
 
-// run calls f on a goroutine of its own and waits for it, so that a
-// runtime.Goexit in f (FailNow, Skip) ends only that goroutine.
-func run(f func()) {
+// guard calls f on a goroutine of its own and waits for it, so that a
+// runtime.Goexit in f (FailNow, Skip) ends only that goroutine, and a
+// panic in f (in a command) fails the script instead of the whole run.
+func (t *scriptT) guard(f func()) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		defer func() {
+			if r := recover(); r != nil {
+				t.Log(fmt.Sprintf("FAIL: panic: %v\n%s", r, debug.Stack()))
+				t.markFailed()
+			}
+		}()
 		f()
 	}()
 	<-done
