@@ -30,6 +30,7 @@ type cli struct {
 	Run        runCmd        `cmd:"" help:"Run an operational sequence of the subject (without one, list them)."`
 	Validate   validateCmd   `cmd:"" help:"Evaluate a subject file and load its deployment; print one line if all is well."`
 	Config     configCmd     `cmd:"" help:"Print the resolved subject: services, checks and sequences."`
+	Test       testCmd       `cmd:"" help:"Run txtar test scripts: each in a project of its own, torn down at its end."`
 	Version    versionCmd    `cmd:"" help:"Print the opdeploy version."`
 	Completion completionCmd `cmd:"" help:"Print a shell completion script (bash, zsh or fish)."`
 }
@@ -82,7 +83,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
 		kong.Help(helpPrinter(tgts)),
 		kong.BindTo(ctx, (*context.Context)(nil)),
-		kong.Bind(out),
+		kong.Bind(out, tgts),
 		kong.Vars(defaultVars),
 	)
 	if err != nil {

@@ -137,6 +137,9 @@ func setupProject(env *testscript.Env) {
 	env.Defer(func() {
 		if dockerState.cli != nil {
 			cleanupProject(dockerState.cli, project)
+			for _, nested := range nestedProjects(context.Background(), dockerState.cli, project) {
+				cleanupProject(dockerState.cli, nested)
+			}
 		}
 	})
 }

@@ -80,7 +80,7 @@ func copyTree(from, to string) error {
 // scriptCommands are the harness's own script commands.
 func scriptCommands() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	cmds := map[string]func(ts *testscript.TestScript, neg bool, args []string){}
-	for _, set := range []map[string]func(ts *testscript.TestScript, neg bool, args []string){dockerCommands, processCommands} {
+	for _, set := range []map[string]func(ts *testscript.TestScript, neg bool, args []string){dockerCommands, processCommands, testVerbCommands} {
 		for name, fn := range set {
 			cmds[name] = fn
 		}

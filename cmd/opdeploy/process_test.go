@@ -32,6 +32,7 @@ var processCommands = map[string]func(ts *testscript.TestScript, neg bool, args 
 var scriptEnvNames = []string{
 	"PATH", "HOME", "WORK", "TMPDIR", "NO_COLOR", "CI", "PROJECT", "TESTIMAGE",
 	"OPDEPLOY_PROJECT", "OPDEPLOY_PROFILES", "OPDEPLOY_API_TIMEOUT", "DOCKER_HOST", "XDG_RUNTIME_DIR",
+	"SHARED", // a folder the scripts of an `opdeploy test` run share with the script running it
 }
 
 func scriptEnv(ts *testscript.TestScript) []string {

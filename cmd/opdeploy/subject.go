@@ -40,6 +40,9 @@ func (a *subjectArgs) load(ctx context.Context, tgts targets, act *activity) (*e
 	if a.MaxMemory == 0 {
 		return nil, &codeError{code: exitUsage, err: fmt.Errorf("--max-memory must be more than 0")}
 	}
+	if err := a.record(params); err != nil { // for opdeploy test (subject_record.go)
+		return nil, err
+	}
 	// The collector works hard near the limit for the whole run, so that
 	// garbage does not count toward it (see ApplyMemoryLimit).
 	starlark.ApplyMemoryLimit(a.MaxMemory)

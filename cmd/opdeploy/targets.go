@@ -44,5 +44,11 @@ func newTargets() (targets, error) {
 	return targets{docker: dockerapi.NewEngine(timeout)}, nil
 }
 
+// purge removes everything the engine holds for a project, whatever
+// kind of target made it: what a test script left behind (test.go).
+func (t targets) purge(ctx context.Context, project string) ([]target.Resource, error) {
+	return local.Purge(ctx, t.docker, project)
+}
+
 // inFlight describes the engine calls under way.
 func (t targets) inFlight() []string { return t.docker.InFlight() }

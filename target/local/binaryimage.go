@@ -44,7 +44,8 @@ func binaryImageState(ctx context.Context, cli dockerapi.API, img target.BinaryI
 // container uses them, so rebuilding leaves no dangling image behind.
 func (d *Deployment) buildBinaryImages(ctx context.Context, cli dockerapi.API, progress target.Progress, dryRun bool) (replaced []string, err error) {
 	for _, img := range d.spec.Images {
-		files, hash, oldID, current, err := binaryImageState(ctx, cli, img)
+		// A first look without the lock: the image is usually current.
+		files, _, _, current, err := binaryImageState(ctx, cli, img)
 		if err != nil {
 			return replaced, err
 		}
@@ -58,18 +59,39 @@ func (d *Deployment) buildBinaryImages(ctx context.Context, cli dockerapi.API, p
 			progress.Event(target.ProgressEvent{Time: time.Now(), Action: target.ActionPlan, Detail: fmt.Sprintf("build binary image %s (%d files)", img.Tag, len(files))})
 			continue
 		}
-		event(target.ActionBuilding, fmt.Sprintf("%d files from the host", len(files)), false, nil)
-		if err := importRootfs(ctx, cli, img, files, hash); err != nil {
-			err = fmt.Errorf("binary_image %s: %w", img.Tag, err)
-			event(target.ActionBuildFailed, "", true, err)
+		built, id, err := buildBinaryImage(ctx, cli, img, progress, event)
+		if err != nil {
 			return replaced, err
 		}
-		event(target.ActionBuilt, hash[:12], true, nil)
-		if oldID != "" {
-			replaced = append(replaced, oldID)
+		if built && id != "" {
+			replaced = append(replaced, id)
 		}
 	}
 	return replaced, nil
+}
+
+// buildBinaryImage builds an image whose inputs changed, unless another
+// opdeploy (another project's up) built it while this one waited for the
+// image's lock. It returns whether it built, and the ID of the image the
+// build took the tag from.
+func buildBinaryImage(ctx context.Context, cli dockerapi.API, img target.BinaryImage, progress target.Progress, event func(target.Action, string, bool, error)) (bool, string, error) {
+	unlock, err := lockImage(ctx, img.Tag, progress)
+	if err != nil {
+		return false, "", err
+	}
+	defer unlock()
+	files, hash, oldID, current, err := binaryImageState(ctx, cli, img)
+	if err != nil || current {
+		return false, "", err
+	}
+	event(target.ActionBuilding, fmt.Sprintf("%d files from the host", len(files)), false, nil)
+	if err := importRootfs(ctx, cli, img, files, hash); err != nil {
+		err = fmt.Errorf("binary_image %s: %w", img.Tag, err)
+		event(target.ActionBuildFailed, "", true, err)
+		return false, "", err
+	}
+	event(target.ActionBuilt, hash[:12], true, nil)
+	return true, oldID, nil
 }
 
 // removeReplacedImages removes images a rebuild took the tag from, unless

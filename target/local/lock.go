@@ -2,6 +2,8 @@ package local
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -26,11 +28,26 @@ import (
 // whatever was there, so nothing outside the directory can be made to
 // lose data by planting a link.
 func lockProject(ctx context.Context, project string, progress target.Progress) (unlock func(), err error) {
+	return lockFile(ctx, project+".lock", target.ProjectNamed(project), "is changing project "+project, progress)
+}
+
+// lockImage serializes the builds of one binary image tag by opdeploy
+// processes on this machine, whatever their projects: two that built it at
+// once would each import it, and the first image would be left dangling.
+// The file's name holds a '.', which no project name does.
+func lockImage(ctx context.Context, tag string, progress target.Progress) (unlock func(), err error) {
+	sum := sha256.Sum256([]byte(tag))
+	return lockFile(ctx, "image."+hex.EncodeToString(sum[:8])+".lock", target.Image(tag), "is building image "+tag, progress)
+}
+
+// lockFile takes the lock file name in the lock directory, announcing on
+// resource, once, that another opdeploy holds it and what it is doing.
+func lockFile(ctx context.Context, name string, resource target.Resource, doing string, progress target.Progress) (unlock func(), err error) {
 	dir, err := lockDir()
 	if err != nil {
 		return nil, err
 	}
-	f, err := openLockFile(dir, project+".lock")
+	f, err := openLockFile(dir, name)
 	dir.Close()
 	if err != nil {
 		return nil, err
@@ -46,12 +63,12 @@ func lockProject(ctx context.Context, project string, progress target.Progress) 
 			return nil, fmt.Errorf("lock %s: %w", f.Name(), err)
 		}
 		if !announced {
-			detail := "another opdeploy is changing project " + project
+			detail := "another opdeploy " + doing
 			if pid := readHolder(f); pid != "" {
-				detail = fmt.Sprintf("another opdeploy (pid %s) is changing project %s", pid, project)
+				detail = fmt.Sprintf("another opdeploy (pid %s) %s", pid, doing)
 			}
 			progress.Event(target.ProgressEvent{
-				Time: time.Now(), Resource: target.ProjectNamed(project), Action: target.ActionWaiting, Detail: detail,
+				Time: time.Now(), Resource: resource, Action: target.ActionWaiting, Detail: detail,
 			})
 			announced = true
 		}
