@@ -102,6 +102,10 @@ func run(p *proc) int {
 		return runServe(p, args)
 	case "probe":
 		return runProbe(p, args)
+	case "daemonize":
+		return runDaemonize(p, args)
+	case "detach":
+		return runDetach(p, args)
 	case "version":
 		if len(args) > 0 {
 			fmt.Fprintf(p.stderr, "testsvc version: unexpected arguments %q\n", args)
@@ -123,6 +127,7 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `usage:
   testsvc [serve] [flags]   run the test service (default)
   testsvc probe [flags]     GET a URL, exit 0 on 2xx, 1 otherwise (healthcheck)
+  testsvc daemonize ARGS... start testsvc ARGS... as a daemon (double fork), then wait until killed
   testsvc version           print the version
   testsvc help              print this help
 

@@ -4,10 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
-	"strconv"
-	"strings"
-	"syscall"
 	"time"
 
 	"github.com/moby/moby/api/pkg/stdcopy"
@@ -58,6 +54,9 @@ func (d *Deployment) Exec(ctx context.Context, service string, command []string)
 	return target.ExecResult{ExitCode: res.ExitCode, Stdout: stdout.String(), Stderr: stderr.String()}, nil
 }
 
+// execStartGrace is how long an abandoned exec may take to start.
+const execStartGrace = 2 * time.Second
+
 // maxExecOutput bounds what an exec's output may hold in memory, per stream.
 const maxExecOutput = 16 << 20
 
@@ -71,9 +70,18 @@ func stopExec(ctx context.Context, cli dockerapi.API, execID, containerID string
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), diagnoseBound)
 	defer cancel()
 	res, err := cli.ExecInspect(ctx, execID, client.ExecInspectOptions{})
+	// An exec whose start request was cut short may still be started by
+	// the engine: until it has a PID, look again (no event says when), up
+	// to execStartGrace.
+	for deadline := time.Now().Add(execStartGrace); err == nil && res.PID == 0 && !res.Running && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+		res, err = cli.ExecInspect(ctx, execID, client.ExecInspectOptions{})
+	}
 	switch {
 	case err != nil:
 		return fmt.Sprintf("the command may still be running: %v", err)
+	case res.PID == 0:
+		return "the command never started"
 	case !res.Running:
 		return ""
 	}
@@ -81,91 +89,6 @@ func stopExec(ctx context.Context, cli dockerapi.API, execID, containerID string
 		return fmt.Sprintf("the command may still be running (pid %d): %v", res.PID, err)
 	}
 	return "the command was killed"
-}
-
-// killProcessTree SIGKILLs pid and its descendants, which must be processes
-// of the container (the engine runs on this machine, which opdeploy's
-// local target assumes everywhere: bind mounts, checks). A process may
-// start another while the tree is being killed, so the tree is read again
-// until nothing of it is alive.
-func killProcessTree(pid int, containerID string) error {
-	if !inContainer(pid, containerID) {
-		return fmt.Errorf("process %d is not in container %s on this machine", pid, dockerapi.ShortID(containerID))
-	}
-	tree := map[int]bool{pid: true} // every process seen: a killed parent's children are re-parented
-	for range 10 {
-		for p := range tree {
-			for _, child := range descendants(p) {
-				tree[child] = true
-			}
-		}
-		var alive []int
-		for p := range tree {
-			if inContainer(p, containerID) && !zombie(p) {
-				alive = append(alive, p)
-			}
-		}
-		if len(alive) == 0 {
-			return nil
-		}
-		for _, p := range alive {
-			_ = syscall.Kill(p, syscall.SIGKILL)
-		}
-		time.Sleep(10 * time.Millisecond) // let the kernel deliver the kills; no event tells us
-	}
-	return fmt.Errorf("processes of the command are still alive after SIGKILL")
-}
-
-// zombie reports whether a process has exited and waits to be reaped.
-func zombie(pid int) bool {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return true // gone
-	}
-	fields := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
-	return len(fields) > 0 && (fields[0] == "Z" || fields[0] == "X")
-}
-
-// inContainer reports whether a host process belongs to the container:
-// its cgroup path names the container's ID (cgroupfs and systemd drivers
-// both do).
-func inContainer(pid int, containerID string) bool {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
-	return err == nil && containerID != "" && strings.Contains(string(data), containerID)
-}
-
-// descendants lists the processes descended from pid, read from /proc.
-func descendants(pid int) []int {
-	children := map[int][]int{}
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		p, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		data, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		// The fields after the command name (which may hold spaces) start
-		// after the last ')': state, then the parent's pid.
-		fields := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
-		if len(fields) < 2 {
-			continue
-		}
-		if ppid, err := strconv.Atoi(fields[1]); err == nil {
-			children[ppid] = append(children[ppid], p)
-		}
-	}
-	var out []int
-	queue := children[pid]
-	for len(queue) > 0 {
-		p := queue[0]
-		queue = queue[1:]
-		out = append(out, p)
-		queue = append(queue, children[p]...)
-	}
-	return out
 }
 
 // cappedBuffer keeps the first max bytes written to it and counts the rest.
