@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"debug/elf"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -83,10 +84,16 @@ func assembleFaultHelper() (target.BinaryImage, []rootfsFile, string, error) {
 	}
 	dirs, _ := filepath.Glob("/usr/lib/*/xtables")
 	dirs = append(dirs, "/usr/lib/xtables", "/usr/lib64/xtables")
+	search := librarySearchDirs()
 	for _, name := range xtablesExtensions {
 		for _, dir := range dirs {
 			if p := filepath.Join(dir, name); fileExists(p) {
 				img.Files[p] = p
+				// Libraries an extension needs beyond iptables' own
+				// (libxt_statistic needs libm).
+				for _, lib := range neededLibraries(p, search) {
+					img.Files[lib] = lib
+				}
 				break
 			}
 		}
@@ -130,4 +137,25 @@ func pruneFaultHelperImages(ctx context.Context, cli dockerapi.API, keep string)
 			}
 		}
 	}
+}
+
+// neededLibraries finds the shared libraries an ELF object names, in the
+// loader's folders.
+func neededLibraries(object string, search []string) []string {
+	f, err := elf.Open(object)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	names, _ := f.ImportedLibraries()
+	var out []string
+	for _, n := range names {
+		for _, dir := range search {
+			if p := filepath.Join(dir, n); fileExists(p) {
+				out = append(out, p)
+				break
+			}
+		}
+	}
+	return out
 }
