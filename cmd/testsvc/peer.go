@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -60,7 +61,16 @@ func (s *service) handleUDP(w http.ResponseWriter, r *http.Request) {
 	writeText(w, http.StatusOK, "sent\n")
 }
 
-// listenUDP logs every datagram that arrives on addr: "udp from ADDR: TEXT".
+// handleUDPReceived answers GET /udp: the text of every datagram received
+// so far, one a line.
+func (s *service) handleUDPReceived(w http.ResponseWriter, r *http.Request) {
+	s.udpMu.Lock()
+	defer s.udpMu.Unlock()
+	writeText(w, http.StatusOK, strings.Join(s.udpReceived, "\n"))
+}
+
+// listenUDP logs every datagram that arrives on addr ("udp from ADDR:
+// TEXT") and keeps its text for GET /udp.
 func (s *service) listenUDP(addr string) error {
 	conn, err := net.ListenPacket("udp", addr)
 	if err != nil {
@@ -74,6 +84,9 @@ func (s *service) listenUDP(addr string) error {
 				return
 			}
 			fmt.Fprintf(s.stdout, "udp from %s: %s\n", from, buf[:n])
+			s.udpMu.Lock()
+			s.udpReceived = append(s.udpReceived, string(buf[:n]))
+			s.udpMu.Unlock()
 		}
 	}()
 	return nil

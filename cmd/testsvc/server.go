@@ -80,6 +80,9 @@ type service struct {
 	stdout   io.Writer
 	stderr   io.Writer
 	exitReq  chan exitRequest
+
+	udpMu       sync.Mutex
+	udpReceived []string // datagrams received (--udp-listen), for GET /udp
 }
 
 func newService(cfg serveConfig, p *proc) *service {
@@ -132,6 +135,7 @@ func (s *service) handler() http.Handler {
 	mux.HandleFunc("GET /echo", s.handleEcho)
 	mux.HandleFunc("GET /dial", s.handleDial)
 	mux.HandleFunc("POST /udp", s.handleUDP)
+	mux.HandleFunc("GET /udp", s.handleUDPReceived)
 	return mux
 }
 
