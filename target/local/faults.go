@@ -80,13 +80,21 @@ func (d *Deployment) Apply(ctx context.Context, spec target.FaultSpec) ([]target
 				if err := d.applyLocal(gctx, cli, spec, t, &r); err != nil {
 					return fmt.Errorf("%s on %s: %w", spec.Kind, t.Name, err)
 				}
-				rid, err := createRecord(gctx, cli, image, r.RecordName, r.labels(d.project.Name), t.ID, nil)
+				var hold *faulthelper.Spec
+				if spec.Kind == target.FaultFillDisk {
+					hold = &faulthelper.Spec{Hold: true}
+				}
+				rid, err := createRecord(gctx, cli, image, r.RecordName, r.labels(d.project.Name), t.ID, hold)
 				if err != nil {
 					// Not recorded: nobody could heal it later, so undo it now.
 					return errors.Join(err, d.healOne(context.WithoutCancel(gctx), cli, r, targetNow{Exists: true, Running: true, Pid: t.Pid}))
 				}
 				r.RecordID = rid
 				record(r)
+				if hold != nil {
+					r.Running = true
+					return runHelper(gctx, cli, rid, r.RecordName, faulthelper.ReadyLine)
+				}
 				return nil
 			})
 		}
@@ -301,10 +309,11 @@ func (d *Deployment) healOne(ctx context.Context, cli dockerapi.API, r faultReco
 		// clears them removes them.
 		return d.clearRules(ctx, cli, r)
 	case r.Kind == target.FaultFillDisk:
-		if !t.Exists {
-			return nil
+		err := d.removeFillerOf(ctx, cli, r, t)
+		if err == nil && r.Running {
+			err = stopHelper(ctx, cli, r.RecordID, r.RecordName)
 		}
-		return removeFiller(t.Pid, t.Running, r.Path, r.HostPath)
+		return err
 	case r.Kind == target.FaultLimit:
 		if !t.Exists {
 			return nil
@@ -374,4 +383,25 @@ func (d *Deployment) removeFaults(ctx context.Context, cli dockerapi.API, progre
 		}
 	}
 	return nil
+}
+
+// removeFillerOf removes a full disk's filler: through the target when it
+// runs, else through the holder that keeps the target's volumes mounted.
+func (d *Deployment) removeFillerOf(ctx context.Context, cli dockerapi.API, r faultRecord, t targetNow) error {
+	switch {
+	case t.Running:
+		return removeFiller(t.Pid, true, r.Path, "")
+	case r.Running:
+		res, err := cli.ContainerInspect(ctx, r.RecordID, client.ContainerInspectOptions{})
+		if err != nil {
+			return err
+		}
+		if r.HostPath == "" {
+			return fmt.Errorf("%s remains: %s is not running and the file is not on a volume; start it and heal again", r.Path, r.Container)
+		}
+		return removeFiller(res.Container.State.Pid, true, r.Path, "")
+	case !t.Exists:
+		return nil
+	}
+	return removeFiller(0, false, r.Path, r.HostPath)
 }

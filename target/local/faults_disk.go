@@ -47,6 +47,9 @@ func fillDisk(ctx context.Context, pid int, dir string, leave uint64, id string)
 	if err := unix.Fstatfs(fd, &st); err != nil {
 		return "", 0, err
 	}
+	if err := refuseHostDisk(fd, dir); err != nil {
+		return "", 0, err
+	}
 	free := st.Bfree * uint64(st.Bsize)
 	if free <= leave {
 		return "", 0, fmt.Errorf("the filesystem holding %s has %d bytes free, not more than leave = %d", dir, free, leave)
@@ -137,3 +140,22 @@ func hostPathOf(mounts []mountPoint, p string) string {
 }
 
 type mountPoint struct{ Source, Destination string }
+
+// refuseHostDisk refuses to fill the filesystem this machine runs on, or
+// the engine's: a named volume or a container's own files are usually
+// there, and filling them would fill the machine (and stop the engine),
+// not only the service. Such a service needs a filesystem of its own: a
+// tmpfs, or a volume on another disk.
+func refuseHostDisk(fd int, dir string) error {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return err
+	}
+	for _, host := range []string{"/", "/var/lib/docker"} {
+		var hs unix.Stat_t
+		if unix.Stat(host, &hs) == nil && hs.Dev == st.Dev {
+			return fmt.Errorf("%s is on the machine's own filesystem (the one holding %s): filling it would fill the machine; give the service a filesystem of its own (a tmpfs, or a volume on another disk)", dir, host)
+		}
+	}
+	return nil
+}

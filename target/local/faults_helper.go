@@ -26,12 +26,17 @@ func helperName(project, id, targetName string) string {
 }
 
 // createRecord creates a fault's record container: a helper in the
-// target's network namespace when spec is given, else a container that is
-// never started.
+// target's network namespace for a network fault, a holder of the target's
+// volumes for a full disk (spec.Hold), else a container that is never
+// started.
 func createRecord(ctx context.Context, cli dockerapi.API, image, name string, labels map[string]string, targetID string, spec *faulthelper.Spec) (string, error) {
 	cfg := &container.Config{Image: image, Labels: labels}
 	host := &container.HostConfig{NetworkMode: "none"}
-	if spec != nil {
+	switch {
+	case spec != nil && spec.Hold:
+		cfg.Cmd = []string{spec.Encode()}
+		host.VolumesFrom = []string{targetID}
+	case spec != nil:
 		cfg.Cmd = []string{spec.Encode()}
 		host = &container.HostConfig{
 			NetworkMode: container.NetworkMode("container:" + targetID),

@@ -14,6 +14,12 @@ import (
 // HealedLine. With Spec.Clear it only removes what a helper with this
 // chain left behind. Its errors say what remains in force.
 func Run(ctx context.Context, s Spec, stdout io.Writer) error {
+	if s.Hold {
+		fmt.Fprintln(stdout, ReadyLine)
+		<-ctx.Done()
+		fmt.Fprintln(stdout, HealedLine)
+		return nil
+	}
 	// The helper's own work must finish even though ctx ending is what
 	// tells it to stop.
 	work := context.WithoutCancel(ctx)

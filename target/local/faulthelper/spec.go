@@ -26,6 +26,11 @@ type Spec struct {
 	Jitter time.Duration `json:"jitter,omitempty"`
 	// Clear only removes the chain (what a helper that died left behind).
 	Clear bool `json:"clear,omitempty"`
+	// Hold only waits to be stopped: a full disk's record, which keeps the
+	// target's volumes mounted (a tmpfs volume is emptied once no running
+	// container mounts it) and through which heal reaches the filler when
+	// the target is stopped.
+	Hold bool `json:"hold,omitempty"`
 }
 
 // Rule matches packets leaving the container, to Dest when set (an IPv4
@@ -56,6 +61,9 @@ var chainName = regexp.MustCompile(`^OPD-[0-9a-z-]{1,24}$`)
 
 // Validate refuses a spec the helper could not apply as asked.
 func (s Spec) Validate() error {
+	if s.Hold {
+		return nil
+	}
 	if !chainName.MatchString(s.Chain) {
 		return fmt.Errorf("chain %q: want OPD- and up to 24 of [0-9a-z-]", s.Chain)
 	}
