@@ -45,11 +45,11 @@ func TestFaultSpecValidate(t *testing.T) {
 func TestFaultSpecBrief(t *testing.T) {
 	for spec, want := range map[*FaultSpec]string{
 		{Kind: FaultDelay, Delay: 300 * time.Millisecond, Jitter: 50 * time.Millisecond, To: []string{"b", "c"}}: "300ms ±50ms to b,c",
-		{Kind: FaultLoss, Percent: 30}:                                       "30%",
-		{Kind: FaultPartition, Groups: [][]string{{"a"}, {"b", "c"}}}:        "a | b,c",
-		{Kind: FaultBlock, Service: "a", To: []string{"b"}}:                  "to b",
-		{Kind: FaultFillDisk, Path: "/data", Leave: 1024}:                    "/data leave 1024",
-		{Kind: FaultLimit, CPUs: 0.05, Memory: 64 << 20}:                     "cpus=0.05 memory=67108864",
+		{Kind: FaultLoss, Percent: 30}:                                "30%",
+		{Kind: FaultPartition, Groups: [][]string{{"a"}, {"b", "c"}}}: "a | b,c",
+		{Kind: FaultBlock, Service: "a", To: []string{"b"}}:           "to b",
+		{Kind: FaultFillDisk, Path: "/data", Leave: 1024}:             "/data leave 1024",
+		{Kind: FaultLimit, CPUs: 0.05, Memory: 64 << 20}:              "cpus=0.05 memory=67108864",
 	} {
 		if got := spec.Brief(); got != want {
 			t.Errorf("%+v: Brief() = %q, want %q", *spec, got, want)
