@@ -100,7 +100,9 @@ func (d *Deployment) Apply(ctx context.Context, spec target.FaultSpec) ([]target
 		}
 	}
 	if err := g.Wait(); err != nil {
-		if _, herr := d.heal(context.WithoutCancel(ctx), cli, recs); herr != nil {
+		// Undo by the fault's ID, not only what this process recorded: a
+		// create cut short by Ctrl-C may still have made its container.
+		if _, herr := d.Heal(context.WithoutCancel(ctx), target.HealOptions{IDs: []string{id}}); herr != nil {
 			err = fmt.Errorf("%w; undoing it: %v", err, herr)
 		}
 		return nil, err
@@ -302,7 +304,7 @@ func (d *Deployment) healOne(ctx context.Context, cli dockerapi.API, r faultReco
 		if r.Running {
 			return stopHelper(ctx, cli, r.RecordID, r.RecordName)
 		}
-		if !t.Running || t.StartedAt != r.TargetStarted {
+		if r.NeverStarted || !t.Running || t.StartedAt != r.TargetStarted {
 			return nil // its network namespace, and the rules in it, are gone
 		}
 		// The helper died: rules it added may remain. A helper that only

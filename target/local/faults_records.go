@@ -40,6 +40,7 @@ type faultRecord struct {
 	target.Fault
 	RecordID, RecordName string
 	Running              bool // the helper is running
+	NeverStarted         bool // a helper whose start failed or was cut short
 	TargetID             string
 	TargetStarted        string
 	Chain                string
@@ -82,7 +83,7 @@ func listFaultRecords(ctx context.Context, cli dockerapi.API, project string) ([
 				ID: l[labelFaultID], Kind: target.FaultKind(l[labelFaultKind]), Service: l[labelFaultService],
 				Container: l[labelFaultContainer], Args: l[labelFaultArgs], Since: since,
 			},
-			RecordID: c.ID, RecordName: containerDisplayName(c), Running: c.State == "running",
+			RecordID: c.ID, RecordName: containerDisplayName(c), Running: c.State == "running", NeverStarted: c.State == "created",
 			TargetID: l[labelFaultContainerID], TargetStarted: l[labelFaultTargetStarted], Chain: l[labelFaultChain],
 			Path: l[labelFaultPath], HostPath: l[labelFaultHostPath],
 		})
@@ -158,6 +159,9 @@ func inForce(r faultRecord, t targetNow) (bool, string) {
 		}
 		if r.Kind == target.FaultDelay && !r.Running {
 			return false, "its helper is not running (packets are no longer held)"
+		}
+		if r.NeverStarted {
+			return false, "its helper never started"
 		}
 	case r.Kind == target.FaultFillDisk:
 		if t.Running && !fillerExists(t.Pid, r.Path) {

@@ -103,6 +103,7 @@ func TestInForce(t *testing.T) {
 		{"network, restarted", net, targetNow{Exists: true, Running: true, StartedAt: "t2"}, false},
 		{"network, stopped", net, targetNow{Exists: true, StartedAt: "t1"}, false},
 		{"network, removed", net, targetNow{}, false},
+		{"network, helper never started", faultRecord{Fault: target.Fault{Kind: target.FaultBlock}, TargetStarted: "t1", NeverStarted: true}, targetNow{Exists: true, Running: true, StartedAt: "t1"}, false},
 		{"delay without its helper", delay, targetNow{Exists: true, Running: true, StartedAt: "t1"}, false},
 		{"limit survives a restart", limit, targetNow{Exists: true, Running: true, StartedAt: "t9"}, true},
 		{"limit, removed", limit, targetNow{}, false},
