@@ -305,7 +305,7 @@ func (d *Deployment) healOne(ctx context.Context, cli dockerapi.API, r faultReco
 			return stopHelper(ctx, cli, r.RecordID, r.RecordName)
 		}
 		if r.NeverStarted || !t.Running || t.StartedAt != r.TargetStarted {
-			return nil // its network namespace, and the rules in it, are gone
+			return nil // nothing was added, or the network namespace and its rules are gone
 		}
 		// The helper died: rules it added may remain. A helper that only
 		// clears them removes them.
