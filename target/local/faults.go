@@ -386,24 +386,3 @@ func (d *Deployment) removeFaults(ctx context.Context, cli dockerapi.API, progre
 	}
 	return nil
 }
-
-// removeFillerOf removes a full disk's filler: through the target when it
-// runs, else through the holder that keeps the target's volumes mounted.
-func (d *Deployment) removeFillerOf(ctx context.Context, cli dockerapi.API, r faultRecord, t targetNow) error {
-	switch {
-	case t.Running:
-		return removeFiller(t.Pid, true, r.Path, "")
-	case r.Running:
-		res, err := cli.ContainerInspect(ctx, r.RecordID, client.ContainerInspectOptions{})
-		if err != nil {
-			return err
-		}
-		if r.HostPath == "" {
-			return fmt.Errorf("%s remains: %s is not running and the file is not on a volume; start it and heal again", r.Path, r.Container)
-		}
-		return removeFiller(res.Container.State.Pid, true, r.Path, "")
-	case !t.Exists:
-		return nil
-	}
-	return removeFiller(0, false, r.Path, r.HostPath)
-}

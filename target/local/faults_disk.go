@@ -7,7 +7,10 @@ import (
 	"path"
 	"strings"
 
+	"github.com/moby/moby/client"
 	"golang.org/x/sys/unix"
+
+	"github.com/opdeploy/opdeploy/target/dockerapi"
 )
 
 // fill_disk works from opdeploy's own process: the local target's engine
@@ -158,4 +161,25 @@ func refuseHostDisk(fd int, dir string) error {
 		}
 	}
 	return nil
+}
+
+// removeFillerOf removes a full disk's filler: through the target when it
+// runs, else through the holder that keeps the target's volumes mounted.
+func (d *Deployment) removeFillerOf(ctx context.Context, cli dockerapi.API, r faultRecord, t targetNow) error {
+	switch {
+	case t.Running:
+		return removeFiller(t.Pid, true, r.Path, "")
+	case r.Running:
+		res, err := cli.ContainerInspect(ctx, r.RecordID, client.ContainerInspectOptions{})
+		if err != nil {
+			return err
+		}
+		if r.HostPath == "" {
+			return fmt.Errorf("%s remains: %s is not running and the file is not on a volume; start it and heal again", r.Path, r.Container)
+		}
+		return removeFiller(res.Container.State.Pid, true, r.Path, "")
+	case !t.Exists:
+		return nil
+	}
+	return removeFiller(0, false, r.Path, r.HostPath)
 }
