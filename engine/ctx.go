@@ -92,6 +92,15 @@ func (r *runner) newCtx() *ctxValue {
 		"sleep":        r.sleep,
 		"log":          r.log,
 		"fail":         r.fail,
+		// faults (ctx_faults.go)
+		"delay":     r.delay,
+		"loss":      r.loss,
+		"partition": r.partition,
+		"block":     r.block,
+		"fill_disk": r.fillDisk,
+		"limit":     r.limit,
+		"heal":      r.heal,
+		"faults":    r.faults,
 	} {
 		c.methods[name] = gostarlark.NewBuiltin("ctx."+name, fn)
 	}

@@ -82,6 +82,13 @@ func (s *Subject) Run(ctx context.Context, name string, opts RunOptions) error {
 	steps := &stepGate{to: opts.Steps}
 	r := &runner{subject: s, op: op, ctx: ctx, emit: steps.emit}
 	_, err := r.call(seq.Name, seq.Fn)
+	// Whatever happened, the sequence's faults are healed (unless kept).
+	if herr := r.healApplied(); herr != nil {
+		if err == nil {
+			return &SequenceError{Sequence: seq.Name, Err: herr, Step: "heal"}
+		}
+		err = errors.Join(err, herr)
+	}
 	var ab *starlark.AbandonedError
 	if errors.As(err, &ab) {
 		// The sequence's goroutine is still inside one operation and may
@@ -123,6 +130,9 @@ func (s *Subject) runFuncCheck(ctx context.Context, fc *FuncCheck) (string, erro
 	op, _ := s.Target.(target.Operator)
 	r := &runner{subject: s, op: op, ctx: ctx, emit: func(StepEvent) {}, quiet: 1}
 	v, err := r.call("check "+fc.Name, fc.Fn)
+	if herr := r.healApplied(); herr != nil {
+		err = errors.Join(err, herr)
+	}
 	if err != nil {
 		return "", starlark.WrapError(err)
 	}
@@ -141,6 +151,10 @@ type runner struct {
 	quiet   int // >0 inside wait_until's function: steps are not reported
 
 	ctxv *ctxValue // built on first use (ctx.go)
+
+	// faults the sequence applied without keep, healed when it ends
+	faultMu sync.Mutex
+	applied []string
 
 	// the step that failed last, for the failure report
 	failedStep, failedArgs, failedService string

@@ -19,6 +19,9 @@ var (
 	_ starlark.Unpacker = (*NonEmptyString)(nil)
 	_ starlark.Unpacker = (*Port)(nil)
 	_ starlark.Unpacker = (*Names)(nil)
+	_ starlark.Unpacker = (*Percent)(nil)
+	_ starlark.Unpacker = (*Size)(nil)
+	_ starlark.Unpacker = (*OptionalNames)(nil)
 )
 
 // Duration accepts "2s", "1m30s" or a time.duration; None keeps the value
@@ -230,4 +233,60 @@ func atMostPositional(b *starlark.Builtin, args starlark.Tuple, n int, names str
 		return fmt.Errorf("%s: takes keyword arguments only (got %d positional)", b.Name(), len(args))
 	}
 	return fmt.Errorf("%s: takes at most %d positional argument (%s); pass the others by keyword", b.Name(), n, names)
+}
+
+// Percent accepts an int or float from 0 to 100.
+type Percent float64
+
+func (p *Percent) Unpack(v starlark.Value) error {
+	f, ok := starlark.AsFloat(v)
+	if !ok {
+		return fmt.Errorf("got %s, want a number from 0 to 100", v.Type())
+	}
+	if f < 0 || f > 100 {
+		return fmt.Errorf("percent must be from 0 to 100, got %v", f)
+	}
+	*p = Percent(f)
+	return nil
+}
+
+// Size accepts an amount of bytes: "64MiB", "1GiB", docker's "512m", or
+// an int; None keeps the value it had.
+type Size uint64
+
+func (s *Size) Unpack(v starlark.Value) error {
+	switch v := v.(type) {
+	case starlark.NoneType:
+		return nil
+	case starlark.Int:
+		n, ok := v.Uint64()
+		if !ok {
+			return fmt.Errorf("size %s is out of range", v)
+		}
+		*s = Size(n)
+		return nil
+	case starlark.String:
+		b, err := ParseByteSize(string(v))
+		if err != nil {
+			return err
+		}
+		*s = Size(b)
+		return nil
+	}
+	return fmt.Errorf("got %s, want a size such as \"64MiB\" or a number of bytes", v.Type())
+}
+
+// OptionalNames is Names, or None for none.
+type OptionalNames []string
+
+func (n *OptionalNames) Unpack(v starlark.Value) error {
+	if v == starlark.None {
+		return nil
+	}
+	var names Names
+	if err := names.Unpack(v); err != nil {
+		return err
+	}
+	*n = OptionalNames(names)
+	return nil
 }

@@ -3,7 +3,7 @@
 // projects of the test service, and prints a table. It is a measurement,
 // not a test: nothing here asserts a time.
 //
-//	go run ./cmd/opdeploy-bench [-runs 5] [-services 50]
+//	go run ./cmd/opdeploy-bench [-runs 5] [-services 50] [-only abcdefgh]
 //
 // It builds cmd/opdeploy and cmd/testsvc, packs testsvc into a FROM scratch
 // image, and runs every scenario -runs times, reporting the median. All
@@ -42,7 +42,7 @@ func main() {
 	runs := flag.Int("runs", 5, "runs per scenario (the median is reported)")
 	services := flag.Int("services", 50, "services in the large project")
 	keep := flag.Bool("keep", false, "keep the work folder")
-	only := flag.String("only", "abcdef", "scenarios to run, by letter")
+	only := flag.String("only", "abcdefgh", "scenarios to run, by letter")
 	flag.Parse()
 	scenarioFilter = *only
 	if err := run(*runs, *services, *keep); err != nil {
@@ -89,6 +89,7 @@ func run(runs, n int, keep bool) error {
 		return err
 	}
 	b.scenarios()
+	b.faultScenarios()
 	b.print(os.Stdout)
 	return nil
 }
@@ -106,6 +107,9 @@ func (b *bench) prepare() error {
 		}
 	}
 	if err := b.buildImage(); err != nil {
+		return err
+	}
+	if err := b.prepareFaults(); err != nil {
 		return err
 	}
 	if p, err := exec.LookPath("docker-compose"); err == nil {

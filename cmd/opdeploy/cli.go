@@ -28,11 +28,15 @@ type cli struct {
 	Restart    restartCmd    `cmd:"" help:"Restart services and wait until they are ready again."`
 	Check      checkCmd      `cmd:"" help:"Run the subject's checks; exit 3 unless all pass."`
 	Run        runCmd        `cmd:"" help:"Run an operational sequence of the subject (without one, list them)."`
+	Fault      faultCmd      `cmd:"" help:"Apply a fault (delay, loss, partition, block, fill_disk, limit) until healed."`
+	Heal       healCmd       `cmd:"" help:"Remove the faults on services (all faults without services)."`
 	Validate   validateCmd   `cmd:"" help:"Evaluate a subject file and load its deployment; print one line if all is well."`
 	Config     configCmd     `cmd:"" help:"Print the resolved subject: services, checks and sequences."`
 	Test       testCmd       `cmd:"" help:"Run txtar test scripts: each in a project of its own, torn down at its end."`
 	Version    versionCmd    `cmd:"" help:"Print the opdeploy version."`
 	Completion completionCmd `cmd:"" help:"Print a shell completion script (bash, zsh or fish)."`
+
+	FaultHelper faultHelperCmd `cmd:"" name:"fault-helper" hidden:"" help:"Hold a network fault in a container's network namespace (run by opdeploy in a helper container)."`
 }
 
 // exitError carries an exit code other than exitError up to Main.

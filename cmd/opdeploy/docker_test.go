@@ -29,6 +29,10 @@ import (
 // suites' compose files run it.
 const testImage = "opdeploy-testsvc:test"
 
+// labelFaultProject marks opdeploy's fault records and helpers
+// (target/local/faults_records.go).
+const labelFaultProject = "dev.opdeploy.fault.project"
+
 // dockerState is shared by all scripts of one test binary.
 var dockerState struct {
 	once  sync.Once
@@ -152,7 +156,9 @@ func cleanupProject(cli *client.Client, project string) {
 	// Containers a script made behind opdeploy's back carry their own label.
 	made := client.Filters{}
 	made.Add("label", labelTestProject+"="+project)
-	for _, filter := range []client.Filters{f, made} {
+	faults := client.Filters{} // fault records and helpers
+	faults.Add("label", labelFaultProject+"="+project)
+	for _, filter := range []client.Filters{faults, f, made} {
 		if res, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: filter}); err == nil {
 			for _, c := range res.Items {
 				_, _ = cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
@@ -202,6 +208,32 @@ var dockerCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 			lines = append(lines, fmt.Sprintf("%s %s %s", strings.TrimPrefix(c.Names[0], "/"), c.State, c.ID[:12]))
 		}
 		printLines(ts, lines)
+	},
+	// faultrecords: prints "name state" for each fault record or helper
+	// container of $PROJECT.
+	"faultrecords": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) != 0 {
+			ts.Fatalf("usage: faultrecords")
+		}
+		f := client.Filters{}
+		f.Add("label", labelFaultProject+"="+ts.Getenv("PROJECT"))
+		res, err := mustDocker(ts).ContainerList(context.Background(), client.ContainerListOptions{All: true, Filters: f})
+		ts.Check(err)
+		var lines []string
+		for _, c := range res.Items {
+			lines = append(lines, fmt.Sprintf("%s %s", strings.TrimPrefix(c.Names[0], "/"), c.State))
+		}
+		printLines(ts, lines)
+	},
+	// limits CONTAINER: prints the container's CPU and memory limits.
+	"limits": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) != 1 {
+			ts.Fatalf("usage: limits CONTAINER")
+		}
+		res, err := mustDocker(ts).ContainerInspect(context.Background(), args[0], client.ContainerInspectOptions{})
+		ts.Check(err)
+		h := res.Container.HostConfig
+		fmt.Fprintf(ts.Stdout(), "nanocpus=%d memory=%d memoryswap=%d\n", h.NanoCPUs, h.Memory, h.MemorySwap)
 	},
 	// resources: prints the networks and volumes labelled with $PROJECT.
 	"resources": func(ts *testscript.TestScript, neg bool, args []string) {

@@ -20,6 +20,7 @@ type runCmd struct {
 	Sequence string        `arg:"" optional:"" help:"The sequence to run; without it, the subject's sequences are listed."`
 	Timeout  time.Duration `default:"10m" help:"Stop the sequence if it has not finished after this long (0: no limit)."`
 	Progress string        `enum:"auto,plain,json" default:"auto" help:"Step output: plain lines or json (one object per line)."`
+	Repeat   int           `default:"1" placeholder:"N" help:"Run the sequence N times (the deployment kept) and print a summary: passes, failures, durations."`
 }
 
 func (c *runCmd) Run(ctx context.Context, out *output, s *engine.Subject) error {
@@ -31,23 +32,42 @@ func (c *runCmd) Run(ctx context.Context, out *output, s *engine.Subject) error 
 		}
 		return tw.Flush()
 	}
+	if c.Repeat < 1 {
+		return usageErrorf("--repeat must be at least 1, got %d", c.Repeat)
+	}
 	steps := newStepPrinter(out.stderr, c.Progress)
 	steps.activity = out.activity
-	start := time.Now()
-	if c.Progress != "json" {
-		fmt.Fprintf(out.stderr, "run %s on subject %s (project %s)\n", c.Sequence, s.Name, s.Target.Project())
-	}
-	err := s.Run(ctx, c.Sequence, engine.RunOptions{Timeout: c.Timeout, Steps: steps.event})
-	if err != nil {
-		var se *engine.SequenceError
-		if !errors.As(err, &se) || ctx.Err() != nil {
-			return err // an interruption is reported in one line by run()
+	var runs []runResult
+	for i := 1; i <= c.Repeat; i++ {
+		if c.Progress != "json" {
+			prefix := ""
+			if c.Repeat > 1 {
+				prefix = fmt.Sprintf("[%d/%d] ", i, c.Repeat)
+			}
+			fmt.Fprintf(out.stderr, "%srun %s on subject %s (project %s)\n", prefix, c.Sequence, s.Name, s.Target.Project())
 		}
-		reportSequenceError(out.stderr, se)
-		return &codeError{code: exitError}
+		start := time.Now()
+		err := s.Run(ctx, c.Sequence, engine.RunOptions{Timeout: c.Timeout, Steps: steps.event})
+		res := runResult{duration: time.Since(start)}
+		if err != nil {
+			var se *engine.SequenceError
+			if !errors.As(err, &se) || ctx.Err() != nil {
+				return err // an interruption is reported in one line by run()
+			}
+			reportSequenceError(out.stderr, se)
+			res.failure = firstLine(relativize(se.Err.Error()))
+		} else if c.Progress != "json" {
+			fmt.Fprintf(out.stderr, "%s: sequence %s passed in %.2fs\n", s.Name, c.Sequence, res.duration.Seconds())
+		}
+		runs = append(runs, res)
 	}
-	if c.Progress != "json" {
-		fmt.Fprintf(out.stderr, "%s: sequence %s passed in %.2fs\n", s.Name, c.Sequence, time.Since(start).Seconds())
+	if c.Repeat > 1 {
+		printRepeatSummary(out.stderr, c.Sequence, c.Progress == "json", runs)
+	}
+	for _, r := range runs {
+		if r.failure != "" {
+			return &codeError{code: exitError}
+		}
 	}
 	return nil
 }

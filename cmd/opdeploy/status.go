@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/opdeploy/opdeploy/engine"
 	"github.com/opdeploy/opdeploy/target"
@@ -22,6 +23,16 @@ type statusDoc struct {
 	Project    string          `json:"project"`
 	AllHealthy bool            `json:"all_healthy"`
 	Services   []statusService `json:"services"`
+	Faults     []statusFault   `json:"faults"` // faults in force (docs/faults.md)
+}
+
+type statusFault struct {
+	ID        string `json:"id"`
+	Kind      string `json:"kind"`
+	Service   string `json:"service"`
+	Container string `json:"container"`
+	Args      string `json:"args"`
+	Since     string `json:"since"` // RFC 3339, UTC
 }
 
 type statusService struct {
@@ -49,7 +60,14 @@ func (c *statusCmd) Run(ctx context.Context, out *output, s *engine.Subject) err
 	if err != nil {
 		return err
 	}
-	doc := statusDoc{Project: st.Project, AllHealthy: st.AllHealthy, Services: []statusService{}}
+	faults, err := s.Faults(ctx)
+	if err != nil {
+		return err
+	}
+	doc := statusDoc{Project: st.Project, AllHealthy: st.AllHealthy, Services: []statusService{}, Faults: []statusFault{}}
+	for _, f := range faults {
+		doc.Faults = append(doc.Faults, statusFault{ID: f.ID, Kind: string(f.Kind), Service: f.Service, Container: f.Container, Args: f.Args, Since: f.Since.UTC().Format(time.RFC3339Nano)})
+	}
 	for _, ss := range st.Services {
 		svc := statusService{
 			Service: ss.Service, Container: ss.Container, Number: ss.Number, State: string(ss.State),
@@ -90,6 +108,15 @@ func (c *statusCmd) Run(ctx context.Context, out *output, s *engine.Subject) err
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", ss.Service, container, ss.State, ss.Health, exit, strings.Join(ports, ","), ss.Image, ss.Reason)
 		}
 		tw.Flush()
+		if len(faults) > 0 {
+			fmt.Fprintln(out.stdout)
+			tw = tabwriter.NewWriter(out.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "FAULT\tKIND\tSERVICE\tCONTAINER\tARGS\tSINCE")
+			for _, f := range faults {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s ago\n", f.ID, f.Kind, f.Service, f.Container, f.Args, time.Since(f.Since).Round(time.Second))
+			}
+			tw.Flush()
+		}
 		verdict := "all healthy"
 		if !doc.AllHealthy {
 			verdict = "NOT all healthy"
@@ -99,6 +126,9 @@ func (c *statusCmd) Run(ctx context.Context, out *output, s *engine.Subject) err
 			if allMissing(st.Services) {
 				verdict = "NOT all healthy: no containers (run up)"
 			}
+		}
+		if len(faults) > 0 {
+			verdict += fmt.Sprintf("; %s in force", plural(len(faults), "fault"))
 		}
 		fmt.Fprintf(out.stdout, "project %s: %s\n", doc.Project, verdict)
 	}

@@ -134,6 +134,7 @@ type serveConfig struct {
 	stderrEvery   time.Duration
 	dataFile      string
 	ignoreSIGTERM bool
+	udpListen     string
 }
 
 // parseServeConfig parses the serve flags over the environment.
@@ -151,6 +152,7 @@ func parseServeConfig(args []string, env map[string]string, stderr io.Writer) (s
 	fs.DurationVar(&c.stderrEvery, "stderr-every", 0, "print \"tock N\" to stderr every `duration` (0 = off)")
 	fs.StringVar(&c.dataFile, "data-file", "", "at start, append \"start <RFC3339Nano>\" to this `file` (counts restarts)")
 	fs.BoolVar(&c.ignoreSIGTERM, "ignore-sigterm", false, "ignore SIGTERM (to test stop_grace_period and SIGKILL); SIGINT still stops")
+	fs.StringVar(&c.udpListen, "udp-listen", "", "also log every UDP datagram that arrives on this `address` (\"udp from ADDR: TEXT\")")
 	annotateEnv(fs)
 
 	if err := parseFlags(fs, args, env); err != nil {

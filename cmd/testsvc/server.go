@@ -80,6 +80,9 @@ type service struct {
 	stdout   io.Writer
 	stderr   io.Writer
 	exitReq  chan exitRequest
+
+	udpMu       sync.Mutex
+	udpReceived []string // datagrams received (--udp-listen), for GET /udp
 }
 
 func newService(cfg serveConfig, p *proc) *service {
@@ -130,6 +133,9 @@ func (s *service) handler() http.Handler {
 	mux.HandleFunc("GET /data", s.handleDataGet)
 	mux.HandleFunc("PUT /data", s.handleDataPut)
 	mux.HandleFunc("GET /echo", s.handleEcho)
+	mux.HandleFunc("GET /dial", s.handleDial)
+	mux.HandleFunc("POST /udp", s.handleUDP)
+	mux.HandleFunc("GET /udp", s.handleUDPReceived)
 	return mux
 }
 
@@ -347,6 +353,12 @@ func runServe(p *proc, args []string) int {
 		return cfg.exitCode
 	}
 
+	if cfg.udpListen != "" {
+		if err := s.listenUDP(cfg.udpListen); err != nil {
+			fmt.Fprintf(s.stderr, "testsvc: --udp-listen: %v\n", err)
+			return 1
+		}
+	}
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
 		fmt.Fprintf(s.stderr, "testsvc: %v\n", err)

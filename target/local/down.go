@@ -31,6 +31,11 @@ func (d *Deployment) Down(ctx context.Context, opts target.DownOptions) error {
 		progress.Event(target.ProgressEvent{Time: time.Now(), Resource: resource, Service: service, Action: action, Detail: detail, Done: done, Err: err})
 	}
 
+	// Fault helpers share the network namespaces of the project's
+	// containers, and fillers live on its volumes: they go first.
+	if err := d.removeFaults(ctx, cli, progress); err != nil {
+		return err
+	}
 	list, err := listProjectContainers(ctx, cli, d.project.Name)
 	if err != nil {
 		return err

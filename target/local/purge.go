@@ -27,7 +27,7 @@ import (
 // down` keeps them.
 //
 // Purge is the one place that knows what a project can leave behind: what
-// a new kind of resource adds (faults, say) is removed here too.
+// a new kind of resource adds is removed here too (fault records are).
 func Purge(ctx context.Context, engine *dockerapi.Engine, project string) ([]target.Resource, error) {
 	if err := target.ValidateName("project", project); err != nil {
 		return nil, err
@@ -49,6 +49,22 @@ func purge(ctx context.Context, cli dockerapi.API, project string) ([]target.Res
 	var errs []error
 	f := client.Filters{}
 	f.Add("label", projectFilterLabel(project))
+
+	// Fault records first (helpers holding network rules, fill_disk
+	// holders, limit records): they are containers with opdeploy's own
+	// fault labels, not the project's, and hold the project's containers
+	// and volumes while they exist.
+	records, err := listFaultRecords(ctx, cli, project)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range records {
+		if _, err := cli.ContainerRemove(ctx, r.RecordID, client.ContainerRemoveOptions{Force: true}); err != nil && !isNotFound(err) {
+			errs = append(errs, fmt.Errorf("remove fault record %s: %w", r.RecordName, err))
+			continue
+		}
+		removed = append(removed, target.Container(r.RecordName))
+	}
 
 	containers, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
 	if err != nil {

@@ -30,6 +30,11 @@ func (e *purgeEngine) filtered(f client.Filters) bool {
 }
 
 func (e *purgeEngine) ContainerList(_ context.Context, o client.ContainerListOptions) (client.ContainerListResult, error) {
+	if o.Filters["label"][labelFaultProject+"="+e.project] && o.All {
+		return client.ContainerListResult{Items: []container.Summary{
+			{ID: "f1", Names: []string{"/opdeploy-fault-delay-p-web-1"}, State: "running", Labels: map[string]string{labelFaultProject: e.project, labelFaultKind: "delay"}},
+		}}, nil
+	}
 	if !e.filtered(o.Filters) || !o.All {
 		return client.ContainerListResult{}, errors.New("want every container of the project")
 	}
@@ -41,7 +46,7 @@ func (e *purgeEngine) ContainerList(_ context.Context, o client.ContainerListOpt
 }
 
 func (e *purgeEngine) ContainerRemove(_ context.Context, id string, o client.ContainerRemoveOptions) (client.ContainerRemoveResult, error) {
-	if !o.Force || !o.RemoveVolumes {
+	if !o.Force || (!o.RemoveVolumes && id != "f1") {
 		return client.ContainerRemoveResult{}, errors.New("want a forced remove with anonymous volumes")
 	}
 	e.calls = append(e.calls, "rm "+id)
@@ -83,9 +88,10 @@ func (e *purgeEngine) ImageRemove(_ context.Context, ref string, o client.ImageR
 	return client.ImageRemoveResult{}, nil
 }
 
-// Purge removes every container, network and volume of the project, and
-// the images built for it; images it only runs (pulled, shared) stay, and
-// so does a built image that another container still runs.
+// Purge removes the project's fault records first, then every container,
+// network and volume of the project, and the images built for it; images
+// it only runs (pulled, shared) stay, and so does a built image that
+// another container still runs.
 func TestPurgeRemovesWhatTheProjectMade(t *testing.T) {
 	eng := &purgeEngine{project: "p", inUse: map[string]bool{"p-job": true}}
 	removed, err := purge(context.Background(), eng, "p")
@@ -93,13 +99,13 @@ func TestPurgeRemovesWhatTheProjectMade(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []target.Resource{
-		target.Container("p-web-1"), target.Container("p-db-1"), target.Container("p-job-run-1"),
+		target.Container("opdeploy-fault-delay-p-web-1"), target.Container("p-web-1"), target.Container("p-db-1"), target.Container("p-job-run-1"),
 		target.Network("p_default"), target.Volume("p_data"), target.Image("p-web"),
 	}
 	if !reflect.DeepEqual(removed, want) {
 		t.Errorf("removed %v, want %v", removed, want)
 	}
-	wantCalls := []string{"rm c1", "rm c2", "rm c3", "rm network n1", "rm volume p_data", "rm image p-web"}
+	wantCalls := []string{"rm f1", "rm c1", "rm c2", "rm c3", "rm network n1", "rm volume p_data", "rm image p-web"}
 	if !reflect.DeepEqual(eng.calls, wantCalls) {
 		t.Errorf("calls %v, want %v", eng.calls, wantCalls)
 	}
