@@ -14,9 +14,13 @@ import (
 	"github.com/opdeploy/opdeploy/target/dockerapi"
 )
 
-// labelBinaryImageHash records the content hash of a binary image's inputs,
-// so the image is rebuilt only when they change.
-const labelBinaryImageHash = "dev.opdeploy.binary-image.hash"
+// A binary image carries the content hash of its inputs, so it is rebuilt
+// only when they change, and its tag, so the images a rebuild took the tag
+// from are found and removed later, even by another up.
+const (
+	labelBinaryImageHash = "dev.opdeploy.binary-image.hash"
+	labelBinaryImageTag  = "dev.opdeploy.binary-image.tag"
+)
 
 // binaryImageState says whether an image must be built: it returns the
 // inputs' hash and whether the image with that hash exists.
@@ -36,18 +40,23 @@ func binaryImageState(ctx context.Context, cli dockerapi.API, img target.BinaryI
 		}
 		return nil, "", "", false, err
 	}
-	return files, hash, res.ID, res.Config != nil && res.Config.Labels[labelBinaryImageHash] == hash, nil
+	built := res.Config != nil && res.Config.Labels[labelBinaryImageHash] != ""
+	if !built {
+		// Never take the tag from an image opdeploy did not build (a pulled
+		// postgres:16, one built by hand): it would be replaced, then
+		// removed as left over.
+		return nil, "", "", false, fmt.Errorf("binary_image %s (%s): the tag names an image opdeploy did not build (it has no %s label); choose another tag, or remove that image", img.Tag, img.Pos, labelBinaryImageHash)
+	}
+	return files, hash, res.ID, res.Config.Labels[labelBinaryImageHash] == hash, nil
 }
 
-// buildBinaryImages builds the images whose inputs changed. It returns the
-// IDs of the images the builds took the tags from: up removes them once no
-// container uses them, so rebuilding leaves no dangling image behind.
-func (d *Deployment) buildBinaryImages(ctx context.Context, cli dockerapi.API, progress target.Progress, dryRun bool) (replaced []string, err error) {
+// buildBinaryImages builds the images whose inputs changed.
+func (d *Deployment) buildBinaryImages(ctx context.Context, cli dockerapi.API, progress target.Progress, dryRun bool) error {
 	for _, img := range d.spec.Images {
 		// A first look without the lock: the image is usually current.
 		files, _, _, current, err := binaryImageState(ctx, cli, img)
 		if err != nil {
-			return replaced, err
+			return err
 		}
 		event := func(action target.Action, detail string, done bool, err error) {
 			progress.Event(target.ProgressEvent{Time: time.Now(), Resource: target.Image(img.Tag), Action: action, Detail: detail, Done: done, Err: err})
@@ -59,51 +68,62 @@ func (d *Deployment) buildBinaryImages(ctx context.Context, cli dockerapi.API, p
 			progress.Event(target.ProgressEvent{Time: time.Now(), Action: target.ActionPlan, Detail: fmt.Sprintf("build binary image %s (%d files)", img.Tag, len(files))})
 			continue
 		}
-		built, id, err := buildBinaryImage(ctx, cli, img, progress, event)
-		if err != nil {
-			return replaced, err
-		}
-		if built && id != "" {
-			replaced = append(replaced, id)
+		if err := buildBinaryImage(ctx, cli, img, progress, event); err != nil {
+			return err
 		}
 	}
-	return replaced, nil
+	return nil
 }
 
 // buildBinaryImage builds an image whose inputs changed, unless another
 // opdeploy (another project's up) built it while this one waited for the
-// image's lock. It returns whether it built, and the ID of the image the
-// build took the tag from.
-func buildBinaryImage(ctx context.Context, cli dockerapi.API, img target.BinaryImage, progress target.Progress, event func(target.Action, string, bool, error)) (bool, string, error) {
+// image's lock.
+func buildBinaryImage(ctx context.Context, cli dockerapi.API, img target.BinaryImage, progress target.Progress, event func(target.Action, string, bool, error)) error {
 	unlock, err := lockImage(ctx, img.Tag, progress)
 	if err != nil {
-		return false, "", err
+		return err
 	}
 	defer unlock()
-	files, hash, oldID, current, err := binaryImageState(ctx, cli, img)
+	files, hash, _, current, err := binaryImageState(ctx, cli, img)
 	if err != nil || current {
-		return false, "", err
+		return err
 	}
 	event(target.ActionBuilding, fmt.Sprintf("%d files from the host", len(files)), false, nil)
 	if err := importRootfs(ctx, cli, img, files, hash); err != nil {
 		err = fmt.Errorf("binary_image %s: %w", img.Tag, err)
 		event(target.ActionBuildFailed, "", true, err)
-		return false, "", err
+		return err
 	}
-	event(target.ActionBuilt, hash[:12], true, nil)
-	return true, oldID, nil
+	event(target.ActionBuilt, "inputs "+hash[:12], true, nil)
+	return nil
 }
 
-// removeReplacedImages removes images a rebuild took the tag from, unless
-// a container still uses them (one this up could not recreate): those are
-// left for the next up. It is bounded even after ctx ends.
-func removeReplacedImages(ctx context.Context, cli dockerapi.API, ids []string, progress target.Progress) {
+// removeStaleBinaryImages removes the images rebuilds of the subject's
+// binary images took the tags from — found by their tag label, whatever
+// up rebuilt them — unless a container still uses them: those are left
+// for a later up. It is bounded even after ctx ends.
+func removeStaleBinaryImages(ctx context.Context, cli dockerapi.API, images []target.BinaryImage, progress target.Progress) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), diagnoseBound)
 	defer cancel()
-	for _, id := range ids {
-		_, err := cli.ImageRemove(ctx, id, client.ImageRemoveOptions{PruneChildren: true})
-		if err == nil {
-			progress.Event(target.ProgressEvent{Time: time.Now(), Resource: target.Image(dockerapi.ShortID(strings.TrimPrefix(id, "sha256:"))), Action: target.ActionRemoved, Detail: "replaced by a rebuild", Done: true})
+	for _, img := range images {
+		current, err := cli.ImageInspect(ctx, img.Tag)
+		if err != nil {
+			continue
+		}
+		f := client.Filters{}
+		f.Add("label", labelBinaryImageTag+"="+img.Tag)
+		list, err := cli.ImageList(ctx, client.ImageListOptions{All: true, Filters: f})
+		if err != nil {
+			continue
+		}
+		for _, old := range list.Items {
+			if old.ID == current.ID {
+				continue
+			}
+			if _, err := cli.ImageRemove(ctx, old.ID, client.ImageRemoveOptions{PruneChildren: true}); err == nil {
+				progress.Event(target.ProgressEvent{Time: time.Now(), Resource: target.Image(dockerapi.ShortID(strings.TrimPrefix(old.ID, "sha256:"))),
+					Action: target.ActionRemoved, Detail: "replaced by a rebuild of " + img.Tag, Done: true})
+			}
 		}
 	}
 }
@@ -115,7 +135,7 @@ func importRootfs(ctx context.Context, cli dockerapi.API, img target.BinaryImage
 	go func() { pw.CloseWithError(writeRootfs(pw, files)) }()
 	defer pr.Close()
 	ep, _ := json.Marshal(entrypointOf(img, files))
-	changes := []string{"ENTRYPOINT " + string(ep), "LABEL " + labelBinaryImageHash + "=" + hash}
+	changes := []string{"ENTRYPOINT " + string(ep), "LABEL " + labelBinaryImageHash + "=" + hash, "LABEL " + labelBinaryImageTag + "=" + img.Tag}
 	if dirs := libraryDirs(files); dirs != "" {
 		changes = append(changes, "ENV LD_LIBRARY_PATH="+dirs)
 	}

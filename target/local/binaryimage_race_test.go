@@ -73,7 +73,7 @@ func TestBinaryImageBuiltOnceByConcurrentUps(t *testing.T) {
 	errs := make([]error, 2)
 	first := make(chan struct{})
 	wg.Go(func() {
-		_, errs[0] = d.buildBinaryImages(context.Background(), eng, target.ProgressFunc(func(target.ProgressEvent) {}), false)
+		errs[0] = d.buildBinaryImages(context.Background(), eng, target.ProgressFunc(func(target.ProgressEvent) {}), false)
 	})
 	go func() { <-eng.entered; close(first) }()
 	select {
@@ -87,7 +87,7 @@ func TestBinaryImageBuiltOnceByConcurrentUps(t *testing.T) {
 	waiting := make(chan struct{})
 	var once sync.Once
 	wg.Go(func() {
-		_, errs[1] = d.buildBinaryImages(context.Background(), eng, target.ProgressFunc(func(e target.ProgressEvent) {
+		errs[1] = d.buildBinaryImages(context.Background(), eng, target.ProgressFunc(func(e target.ProgressEvent) {
 			if e.Action == target.ActionWaiting {
 				once.Do(func() { close(waiting) })
 			}

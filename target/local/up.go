@@ -58,9 +58,10 @@ func (d *Deployment) up(ctx context.Context, opts target.UpOptions, deadline tim
 
 	// Binary images first: the plan needs their IDs, and a build that
 	// fails should leave nothing else changed.
-	replaced, err := d.buildBinaryImages(ctx, cli, progress, opts.DryRun)
-	defer removeReplacedImages(ctx, cli, replaced, progress)
-	if err != nil {
+	if !opts.DryRun {
+		defer removeStaleBinaryImages(ctx, cli, d.spec.Images, progress)
+	}
+	if err := d.buildBinaryImages(ctx, cli, progress, opts.DryRun); err != nil {
 		return err
 	}
 
