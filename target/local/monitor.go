@@ -42,6 +42,10 @@ type containerState struct {
 	// HealthGuessed: Health is "starting" until an inspect says whether
 	// the image has a healthcheck (monitor_health.go).
 	HealthGuessed bool
+	// ExitGuessed: after a die event, State is "exited" until an inspect
+	// says whether the engine restarts the container (it is then
+	// "restarting"): the event does not say (monitor_health.go).
+	ExitGuessed bool
 }
 
 // monitor keeps the state of a project's containers current from the
@@ -172,7 +176,7 @@ func (m *monitor) apply(msg events.Message) {
 	st.EventAt, st.SeenAt = time.Unix(0, msg.TimeNano), time.Now()
 	switch {
 	case action == "start":
-		st.State = target.StateRunning
+		st.State, st.ExitGuessed = target.StateRunning, false
 		st.Starts++
 		st.StartedAt = time.Unix(0, msg.TimeNano)
 		st.ExitCode = 0
@@ -183,6 +187,8 @@ func (m *monitor) apply(msg events.Message) {
 		st.LastExit = st.ExitCode
 		st.Dies++
 		st.DiedAfterStart = st.Starts
+		st.ExitGuessed = true
+		go m.learnExit(id, st.Seq)
 	case action == "pause":
 		st.State = target.StatePaused
 	case action == "unpause":

@@ -9,8 +9,9 @@ import (
 	"github.com/opdeploy/opdeploy/target"
 )
 
-// healthInspectBound bounds the inspect that learns whether a container's
-// image has a healthcheck.
+// healthInspectBound bounds the inspects that learn what an event does
+// not say: whether an image has a healthcheck, whether a dead container
+// is restarted.
 const healthInspectBound = 10 * time.Second
 
 // startHealth sets the health a container has right after it starts:
@@ -55,6 +56,31 @@ func (m *monitor) learnHealthcheck(id string) {
 		st.HealthGuessed = false
 		if !hc && st.Health == target.HealthStarting {
 			st.Health = target.HealthNone
+		}
+		st.Seq++
+	}
+	m.mu.Unlock()
+	if changed {
+		m.broadcast()
+	}
+}
+
+// learnExit inspects a container that died, to learn whether the engine
+// restarts it (its state is then "restarting") or leaves it exited: a die
+// event does not say, and a restart policy is no promise — the engine does
+// not restart a container stopped or killed by hand, nor one out of
+// retries. The answer replaces the guess unless a newer event came.
+func (m *monitor) learnExit(id string, seq int) {
+	ctx, cancel := context.WithTimeout(m.ctx, healthInspectBound)
+	defer cancel()
+	res, err := m.cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
+	m.mu.Lock()
+	st, ok := m.containers[id]
+	changed := ok && st.ExitGuessed && st.Seq == seq
+	if changed {
+		st.ExitGuessed = false
+		if err == nil && res.Container.State != nil && res.Container.State.Restarting {
+			st.State = target.StateRestarting
 		}
 		st.Seq++
 	}

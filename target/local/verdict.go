@@ -113,19 +113,23 @@ func judge(c containerState, r role, watched map[string]baseline, now time.Time)
 			if c.ExitCode == 0 {
 				return verdict{Ready: true, Reason: "completed"}
 			}
-			if willRestart(r.Restart, c.ExitCode) {
-				return verdict{Reason: exited + "; its restart policy runs it again"}
+			if c.ExitGuessed && willRestart(r.Restart, c.ExitCode) {
+				return verdict{Reason: exited + "; asking the engine whether its restart policy runs it again"}
 			}
 			return verdict{Final: true, Reason: exited}
 		}
 		if crashed {
 			return crash("")
 		}
-		if willRestart(r.Restart, c.ExitCode) {
-			return verdict{Reason: exited + "; its restart policy starts it again"}
+		if c.ExitGuessed && willRestart(r.Restart, c.ExitCode) {
+			return verdict{Reason: exited + "; asking the engine whether its restart policy starts it again"}
 		}
 		if c.ExitCode == 0 {
 			exited += " (stopped; the service is meant to keep running, not a one-shot job)"
+		}
+		if willRestart(r.Restart, c.ExitCode) {
+			// The engine keeps a container it will restart "restarting".
+			exited += "; its restart policy does not start it again (stopped or killed by hand, or out of retries)"
 		}
 		return verdict{Final: true, Reason: exited}
 	case target.StateDead:
@@ -198,7 +202,7 @@ func conditionMet(condition string, dep role, ids []string, watched map[string]b
 			if crashed {
 				return false, fmt.Errorf("%s exited with code %d before it was healthy", c.Name, c.LastExit)
 			}
-			if c.State == target.StateExited && !willRestart(dep.Restart, c.ExitCode) {
+			if c.State == target.StateExited && !(c.ExitGuessed && willRestart(dep.Restart, c.ExitCode)) {
 				return false, fmt.Errorf("%s exited with code %d before it was healthy", c.Name, c.ExitCode)
 			}
 			if c.State == target.StateRunning && c.Health == target.HealthNone && c.Starts > 0 {
