@@ -132,7 +132,11 @@ func TestConditionMet(t *testing.T) {
 		{"healthy: starting", "service_healthy", dep, c(target.StateRunning, target.HealthStarting, 0), nil, false, ""},
 		{"healthy: no healthcheck", "service_healthy", dep, c(target.StateRunning, target.HealthNone, 0), nil, false, "p-d-1 has no healthcheck, so it cannot become healthy"},
 		{"healthy: exited for good", "service_healthy", dep, c(target.StateExited, target.HealthNone, 1), nil, false, "p-d-1 exited with code 1 before it was healthy"},
-		{"healthy: just died, restart policy", "service_healthy", always, func() containerState { x := c(target.StateExited, target.HealthNone, 1); x.ExitGuessed = true; return x }(), nil, false, ""},
+		{"healthy: just died, restart policy", "service_healthy", always, func() containerState {
+			x := c(target.StateExited, target.HealthNone, 1)
+			x.ExitGuessed = true
+			return x
+		}(), nil, false, ""},
 		{"healthy: exited for good despite policy", "service_healthy", always, c(target.StateExited, target.HealthNone, 1), nil, false, "p-d-1 exited with code 1 before it was healthy"},
 		{"healthy: crashed after our start", "service_healthy", always, crashed, map[string]baseline{"a": {Fresh: true, Starts: 1}}, false, "p-d-1 exited with code 137 before it was healthy"},
 		{"healthy: before our start event", "service_healthy", dep, c(target.StateRunning, target.HealthHealthy, 0), map[string]baseline{"a": {Fresh: true, Starts: 1}}, false, ""},
