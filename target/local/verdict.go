@@ -147,7 +147,12 @@ func readiness(r role, ids []string, watched map[string]baseline, snap []contain
 	for _, c := range snap {
 		byID[c.ID] = c
 	}
-	ready = len(ids) >= r.Replicas
+	if len(ids) < r.Replicas {
+		// Nothing a wait watches will create it: up makes every replica
+		// before it waits, and other verbs wait on what exists.
+		return false, time.Time{}, fmt.Errorf("no container for %d of its %d replicas (removed; up creates them)", r.Replicas-len(ids), r.Replicas)
+	}
+	ready = true
 	for _, id := range ids {
 		c, ok := byID[id]
 		if !ok {

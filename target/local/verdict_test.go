@@ -79,8 +79,9 @@ func TestReadinessWakesAtTheEndOfTheSettleWindow(t *testing.T) {
 
 func TestReadinessNeedsEveryReplica(t *testing.T) {
 	c := containerState{ID: "a", Name: "a", State: target.StateRunning, Health: target.HealthHealthy, Starts: 1}
-	if ready, _, _ := readiness(role{Name: "s", Replicas: 2}, []string{"a"}, nil, []containerState{c}, time.Now()); ready {
-		t.Error("one of two replicas counted as ready")
+	ready, _, err := readiness(role{Name: "s", Replicas: 2}, []string{"a"}, nil, []containerState{c}, time.Now())
+	if ready || err == nil || err.Error() != "no container for 1 of its 2 replicas (removed; up creates them)" {
+		t.Errorf("one of two replicas: ready %v, err %v", ready, err)
 	}
 }
 
