@@ -83,6 +83,12 @@ func (a *activity) end(key string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	delete(a.pending, key)
+	for i, k := range a.order {
+		if k == key {
+			a.order = append(a.order[:i], a.order[i+1:]...)
+			break
+		}
+	}
 }
 
 // list is what is under way, first begun first.

@@ -45,6 +45,16 @@ func (e *StalledError) Error() string {
 	return fmt.Sprintf("the Docker engine did not answer %q within %s (each call is bounded; OPDEPLOY_API_TIMEOUT sets the bound)", e.Call, e.After)
 }
 
+// cutError is a call the caller's context ended: it says which call, and
+// the caller's reason, in place of the client's raw HTTP error.
+type cutError struct {
+	call  string
+	cause error
+}
+
+func (e *cutError) Error() string { return e.call + ": " + e.cause.Error() }
+func (e *cutError) Unwrap() error { return e.cause }
+
 // call bounds one call. done must be called with the call's error; it
 // returns the error to report.
 func (b *boundedAPI) call(ctx context.Context, what string, extra time.Duration) (context.Context, func(error) error) {
@@ -56,8 +66,15 @@ func (b *boundedAPI) call(ctx context.Context, what string, extra time.Duration)
 		stalled := ctx.Err() == nil && errors.Is(cctx.Err(), context.DeadlineExceeded)
 		cause := context.Cause(cctx)
 		cancel()
-		if err != nil && stalled {
+		switch {
+		case err == nil:
+			return nil
+		case stalled:
 			return cause
+		case ctx.Err() != nil:
+			// The caller gave up (Ctrl-C, its own deadline): say so in its
+			// words, not with the HTTP request the client failed.
+			return &cutError{call: what, cause: context.Cause(ctx)}
 		}
 		return err
 	}
@@ -75,8 +92,11 @@ func (b *boundedAPI) stream(ctx context.Context, what string) (context.Context, 
 		b.inflight.remove(token, err != nil && ctx.Err() != nil)
 		if err != nil {
 			cancel(nil)
-			if !answered && ctx.Err() == nil {
+			switch {
+			case !answered && ctx.Err() == nil:
 				return stalled
+			case ctx.Err() != nil:
+				return &cutError{call: what, cause: context.Cause(ctx)}
 			}
 		}
 		return err

@@ -49,18 +49,36 @@ func (e *Engine) Client(ctx context.Context) (API, error) {
 		if connect == nil {
 			connect = connectFromEnv
 		}
-		api, err := connect(ctx)
-		if err != nil {
-			e.err = err
-			return
-		}
 		timeout := e.CallTimeout
 		if timeout <= 0 {
 			timeout = DefaultCallTimeout
 		}
+		// The first ping is bounded and recorded like every other call.
+		token := e.inflight.add("connect to the engine (ping)")
+		cctx, cancel := context.WithTimeout(ctx, timeout)
+		api, err := connect(cctx)
+		stalled := ctx.Err() == nil && errors.Is(cctx.Err(), context.DeadlineExceeded)
+		cancel()
+		e.inflight.remove(token, ctx.Err() != nil)
+		var unreachable *UnreachableError
+		if err != nil && stalled && errors.As(err, &unreachable) {
+			unreachable.Stalled = timeout
+		}
+		if err != nil {
+			e.err = err
+			return
+		}
 		e.api = &boundedAPI{API: api, timeout: timeout, inflight: &e.inflight}
 	})
 	return e.api, e.err
+}
+
+// Bound is the bound on one call (CallTimeout, or DefaultCallTimeout).
+func (e *Engine) Bound() time.Duration {
+	if e.CallTimeout <= 0 {
+		return DefaultCallTimeout
+	}
+	return e.CallTimeout
 }
 
 // InFlight describes the Engine API calls under way, oldest first, so that
@@ -68,15 +86,13 @@ func (e *Engine) Client(ctx context.Context) (API, error) {
 func (e *Engine) InFlight() []string { return e.inflight.list() }
 
 // connectFromEnv connects as the docker CLI would and negotiates the API
-// version, within a bounded ping.
+// version with a ping, bounded by ctx.
 func connectFromEnv(ctx context.Context) (API, error) {
 	cli, err := client.New(client.FromEnv)
 	if err != nil {
 		return nil, fmt.Errorf("docker client: %w", err)
 	}
-	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if _, err := cli.Ping(pingCtx, client.PingOptions{NegotiateAPIVersion: true}); err != nil {
+	if _, err := cli.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true}); err != nil {
 		return nil, &UnreachableError{Endpoint: endpoint(), Err: err}
 	}
 	return cli, nil
@@ -86,9 +102,15 @@ func connectFromEnv(ctx context.Context) (API, error) {
 type UnreachableError struct {
 	Endpoint string
 	Err      error
+	// Stalled is set when the daemon took the connection but did not
+	// answer the ping within this bound.
+	Stalled time.Duration
 }
 
 func (e *UnreachableError) Error() string {
+	if e.Stalled > 0 {
+		return fmt.Sprintf("the Docker daemon at %s did not answer a ping within %s (each call is bounded; OPDEPLOY_API_TIMEOUT sets the bound)", e.Endpoint, e.Stalled)
+	}
 	// The dial error says what failed without the HTTP request around it.
 	reason := e.Err.Error()
 	var opErr *net.OpError

@@ -71,7 +71,7 @@ func describeContainer(ctx context.Context, cli dockerapi.API, id string, logLin
 		}
 	}
 	if c.RestartCount > 0 {
-		fmt.Fprintf(&b, ", restarted %d times", c.RestartCount)
+		fmt.Fprintf(&b, ", restarted %s", times(c.RestartCount))
 	}
 	if lines := tailLogs(ctx, cli, id, logLines); len(lines) > 0 {
 		fmt.Fprintf(&b, "\n    last log lines:")
@@ -106,3 +106,10 @@ func (x *executor) describeAll(ctx context.Context, ids []string) string {
 // diagnoseBound bounds the inspects and log reads that explain a failure:
 // the explanation must not outlast a stalled engine.
 const diagnoseBound = 10 * time.Second
+
+func times(n int) string {
+	if n == 1 {
+		return "once"
+	}
+	return fmt.Sprintf("%d times", n)
+}

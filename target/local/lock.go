@@ -77,7 +77,7 @@ func lockFile(ctx context.Context, name string, resource target.Resource, doing 
 		select {
 		case <-ctx.Done():
 			f.Close()
-			return nil, context.Cause(ctx)
+			return nil, fmt.Errorf("waiting for the lock of %s, held by another opdeploy: %w", resource, context.Cause(ctx))
 		case <-time.After(50 * time.Millisecond):
 		}
 	}

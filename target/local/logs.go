@@ -50,7 +50,15 @@ func (d *Deployment) Logs(ctx context.Context, opts target.LogsOptions) error {
 				continue
 			}
 			wg.Go(func() {
-				if _, err := streamLogs(ctx, cli, *st, d.tty(st.Service), opts, opts.Since, false); err != nil {
+				// A log that is not followed ends: reading it is one call,
+				// bounded like any other, so an engine that stops sending
+				// mid-way cannot hold logs forever.
+				lctx, cancel := context.WithTimeoutCause(ctx, d.engine.Bound(), &dockerapi.StalledError{Call: "logs of container " + st.Name, After: d.engine.Bound()})
+				defer cancel()
+				if _, err := streamLogs(lctx, cli, *st, d.tty(st.Service), opts, opts.Since, false); err != nil || lctx.Err() != nil && ctx.Err() == nil {
+					if err == nil {
+						err = context.Cause(lctx)
+					}
 					errs[i] = fmt.Errorf("logs of %s: %w", st.Name, err)
 				}
 			})

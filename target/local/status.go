@@ -169,7 +169,7 @@ func (d *Deployment) explainUnhealthy(ctx context.Context, cli dockerapi.API, st
 	g, gctx := errgroup.WithContext(ctx)
 	for i := range st.Services {
 		row := &st.Services[i]
-		if row.Health != target.HealthUnhealthy || row.Container == "" {
+		if row.Health != target.HealthUnhealthy || row.Container == "" || !row.Counted {
 			continue
 		}
 		g.Go(func() error {
