@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
-	"github.com/moby/moby/api/types/build"
 	"github.com/moby/moby/api/types/jsonstream"
 	"github.com/moby/moby/client"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -97,22 +96,13 @@ func buildImage(ctx context.Context, cli dockerapi.API, ref string, s types.Serv
 		progress.Event(target.ProgressEvent{Time: time.Now(), Resource: target.Image(ref), Service: s.Name, Action: action, Detail: detail, Done: done, Err: err})
 	}
 	event(target.ActionBuilding, b.Context, false, nil)
+	opts, err := buildOptions(ref, s)
+	if err != nil {
+		return err
+	}
 	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(tarContext(b.Context, pw)) }()
+	go func() { pw.CloseWithError(tarContext(b.Context, b.DockerfileInline, pw)) }()
 	defer pr.Close()
-	opts := client.ImageBuildOptions{
-		Tags:        []string{ref},
-		Dockerfile:  b.Dockerfile,
-		Target:      b.Target,
-		Remove:      true,
-		ForceRemove: true,
-		BuildArgs:   map[string]*string{},
-		Labels:      b.Labels,
-		Version:     build.BuilderV1,
-	}
-	for k, v := range b.Args {
-		opts.BuildArgs[k] = v
-	}
 	res, err := cli.ImageBuild(ctx, pr, opts)
 	if err == nil {
 		err = readBuildStream(res.Body, func(line string) { event(target.ActionBuilding, line, false, nil) })
@@ -149,10 +139,11 @@ func readBuildStream(r io.Reader, line func(string)) error {
 	}
 }
 
-// tarContext writes the build context folder as a tar stream. Entries named
+// tarContext writes the build context folder as a tar stream, with an
+// inline Dockerfile (when not "") added as inlineDockerfile. Entries named
 // in a .dockerignore at its root are skipped (exact names and simple
 // "dir/" prefixes; patterns with wildcards are not interpreted yet).
-func tarContext(dir string, w io.Writer) error {
+func tarContext(dir, inline string, w io.Writer) error {
 	ignored := map[string]bool{}
 	if data, err := os.ReadFile(filepath.Join(dir, ".dockerignore")); err == nil {
 		for _, l := range strings.Split(string(data), "\n") {
@@ -208,6 +199,14 @@ func tarContext(dir string, w io.Writer) error {
 	})
 	if err != nil {
 		return err
+	}
+	if inline != "" {
+		if err := tw.WriteHeader(&tar.Header{Name: inlineDockerfile, Mode: 0o644, Size: int64(len(inline)), Typeflag: tar.TypeReg}); err != nil {
+			return err
+		}
+		if _, err := io.WriteString(tw, inline); err != nil {
+			return err
+		}
 	}
 	return tw.Close()
 }

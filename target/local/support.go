@@ -148,6 +148,37 @@ var deployKeys = map[string]keyRule{
 	"update_config":   ignoredBecause("it is a Swarm setting; docker compose ignores it too"),
 }
 
+// buildKeys is the same for the keys of build:. opdeploy builds with the
+// engine's classic builder; the keys only BuildKit understands are
+// rejected rather than dropped.
+var buildKeys = map[string]keyRule{
+	"additional_contexts": rejectedBecause("it needs BuildKit; opdeploy uses the engine's classic builder"),
+	"args":                yes(),
+	"cache_from":          yes(),
+	"cache_to":            rejectedBecause("it needs BuildKit; opdeploy uses the engine's classic builder"),
+	"context":             yes(),
+	"dockerfile":          yes(),
+	"dockerfile_inline":   yes(),
+	"entitlements":        rejectedBecause("it needs BuildKit; opdeploy uses the engine's classic builder"),
+	"extra_hosts":         yes(),
+	"isolation":           rejectedBecause("only Windows engines apply it"),
+	"labels":              yes(),
+	"network":             yes(),
+	"no_cache":            yes(),
+	"no_cache_filter":     rejectedBecause("it needs BuildKit; opdeploy uses the engine's classic builder"),
+	"platforms":           yes(), // one: the classic builder makes one image
+	"privileged":          rejectedBecause("it needs BuildKit; opdeploy uses the engine's classic builder"),
+	"provenance":          rejectedBecause("it needs BuildKit; opdeploy uses the engine's classic builder"),
+	"pull":                yes(),
+	"sbom":                rejectedBecause("it needs BuildKit; opdeploy uses the engine's classic builder"),
+	"secrets":             rejectedBecause("it needs BuildKit; opdeploy uses the engine's classic builder"),
+	"shm_size":            yes(),
+	"ssh":                 rejectedBecause("it needs BuildKit; opdeploy uses the engine's classic builder"),
+	"tags":                yes(),
+	"target":              yes(),
+	"ulimits":             yes(),
+}
+
 // checkSupported applies the key tables to a service: warnings for keys
 // ignored, and an error for the first key opdeploy cannot honour. Values
 // are checked by validateService.
@@ -178,6 +209,14 @@ func checkSupported(s types.ServiceConfig) (warnings []string, err error) {
 		for _, k := range setKeys(*s.Deploy, types.DeployConfig{}) {
 			rule, known := deployKeys[k]
 			if err := check("deploy."+k, rule, known); err != nil {
+				return warnings, err
+			}
+		}
+	}
+	if s.Build != nil {
+		for _, k := range setKeys(*s.Build, types.BuildConfig{}) {
+			rule, known := buildKeys[k]
+			if err := check("build."+k, rule, known); err != nil {
 				return warnings, err
 			}
 		}

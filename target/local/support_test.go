@@ -32,6 +32,23 @@ func specKeys(t *testing.T, def string) []string {
 			} `json:"allOf"`
 		}
 		raw := doc.Defs[name]
+		if name == "build" { // not a definition: the object form of a service's build
+			var w struct {
+				Properties struct {
+					Build struct {
+						OneOf []json.RawMessage `json:"oneOf"`
+					} `json:"build"`
+				} `json:"properties"`
+			}
+			if err := json.Unmarshal(doc.Defs["workload_spec"], &w); err != nil {
+				t.Fatal(err)
+			}
+			for _, alt := range w.Properties.Build.OneOf {
+				if strings.Contains(string(alt), `"properties"`) {
+					raw = alt
+				}
+			}
+		}
 		if err := json.Unmarshal(raw, &d); err != nil {
 			t.Fatalf("schema %s: %v", name, err)
 		}
@@ -72,7 +89,7 @@ func docSection(t *testing.T, heading string) string {
 }
 
 // TestKeyPoliciesCoverTheSpec keeps the key tables and docs/compose.md
-// complete: every key compose-spec defines for a service, deploy, a
+// complete: every key compose-spec defines for a service, deploy, build, a
 // network, a volume, a secret and a config has a policy and a table row,
 // and no policy names a key the spec does not define.
 func TestKeyPoliciesCoverTheSpec(t *testing.T) {
@@ -82,6 +99,7 @@ func TestKeyPoliciesCoverTheSpec(t *testing.T) {
 	}{
 		{"service", "## Service keys", serviceKeys},
 		{"deployment", "### deploy", deployKeys},
+		{"build", "### build", buildKeys},
 		{"network", "## Network keys", nil},
 		{"volume", "## Volume keys", nil},
 		{"secret", "## Secrets and configs", nil},

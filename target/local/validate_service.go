@@ -41,6 +41,9 @@ func validateService(p *types.Project, s types.ServiceConfig) (warnings []string
 	default:
 		return fail("pull_policy %q is not supported by opdeploy yet (missing, always, build or never)", s.PullPolicy)
 	}
+	if err := validateBuild(s); err != nil {
+		return warnings, err
+	}
 	if w, err := validateDeploy(s); err != nil {
 		return append(warnings, w...), err
 	} else {
