@@ -49,8 +49,10 @@ func validateService(p *types.Project, s types.ServiceConfig) (warnings []string
 	} else {
 		warnings = append(warnings, w...)
 	}
-	if err := validateNamespaces(p, s); err != nil {
-		return warnings, err
+	if w, err := validateNamespaces(p, s); err != nil {
+		return append(warnings, w...), err
+	} else {
+		warnings = append(warnings, w...)
 	}
 	for _, d := range s.DNS {
 		if _, err := netip.ParseAddr(d); err != nil {
@@ -118,11 +120,11 @@ func validateDeploy(s types.ServiceConfig) (warnings []string, err error) {
 }
 
 // validateNamespaces checks the namespace settings: what the engine refuses
-// for a container that joins another's network namespace, and IPC
-// namespaces that can be joined.
-func validateNamespaces(p *types.Project, s types.ServiceConfig) error {
-	fail := func(format string, args ...any) error {
-		return fmt.Errorf("service %q: "+format, append([]any{s.Name}, args...)...)
+// for a container that joins another's network namespace (or accepts and
+// ignores: a warning), and IPC namespaces that can be joined.
+func validateNamespaces(p *types.Project, s types.ServiceConfig) (warnings []string, err error) {
+	fail := func(format string, args ...any) ([]string, error) {
+		return warnings, fmt.Errorf("service %q: "+format, append([]any{s.Name}, args...)...)
 	}
 	if joinsNetwork(s.NetworkMode) {
 		// The engine's own refusals ("conflicting options: ... and the
@@ -132,11 +134,21 @@ func validateNamespaces(p *types.Project, s types.ServiceConfig) error {
 			key string
 		}{
 			{len(s.Ports) > 0, "ports"}, {len(s.Expose) > 0, "expose"}, {s.Hostname != "", "hostname"},
-			{len(s.DNS) > 0, "dns"}, {len(s.DNSSearch) > 0, "dns_search"}, {len(s.DNSOpts) > 0, "dns_opt"},
-			{len(s.ExtraHosts) > 0, "extra_hosts"}, {len(s.Links) > 0, "links"}, {len(s.ExternalLinks) > 0, "external_links"},
+			{len(s.DNS) > 0, "dns"}, {len(s.ExtraHosts) > 0, "extra_hosts"},
+			{len(s.Links) > 0, "links"}, {len(s.ExternalLinks) > 0, "external_links"},
 		} {
 			if c.set {
 				return fail("%s cannot be set with network_mode %q: the container uses the network of another", c.key, s.NetworkMode)
+			}
+		}
+		// The engine takes these, and the container uses the resolver of
+		// the one whose network it joins all the same.
+		for _, c := range []struct {
+			set bool
+			key string
+		}{{len(s.DNSSearch) > 0, "dns_search"}, {len(s.DNSOpts) > 0, "dns_opt"}} {
+			if c.set {
+				warnings = append(warnings, fmt.Sprintf("service %q: %s has no effect with network_mode %q: the container uses the resolver of the one whose network it joins", s.Name, c.key, s.NetworkMode))
 			}
 		}
 	}
@@ -150,7 +162,7 @@ func validateNamespaces(p *types.Project, s types.ServiceConfig) error {
 	default:
 		return fail("uts %q: want host", s.Uts)
 	}
-	return nil
+	return warnings, nil
 }
 
 // joinsNetwork says whether a network_mode makes the container use another

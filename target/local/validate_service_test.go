@@ -62,6 +62,14 @@ configs: {c: {content: x}}`,
 	}
 }
 
+func TestDNSSearchInAnotherNetworkWarns(t *testing.T) {
+	p := loadCompose(t, "services:\n  a: {image: x}\n  b: {image: x, network_mode: \"service:a\", dns_search: [x.com]}\n")
+	w, err := validateService(p, p.Services["b"])
+	if err != nil || len(w) != 1 || w[0] != `service "b": dns_search has no effect with network_mode "service:a": the container uses the resolver of the one whose network it joins` {
+		t.Errorf("%q %v", w, err)
+	}
+}
+
 // Warnings: what up ignores, said once, and what the host lacks for a
 // secret, which is not an error until up (down must work without it).
 func TestDeploymentWarnings(t *testing.T) {
