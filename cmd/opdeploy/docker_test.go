@@ -193,6 +193,9 @@ func cleanupProject(cli *client.Client, project string) {
 var dockerCommands = map[string]func(ts *testscript.TestScript, neg bool, args []string){
 	"engine":     engineCmd,
 	"stallproxy": stallProxyCmd,
+	"inspect":    inspectCmd,
+	"catfile":    catFileCmd,
+	"waitevent":  waitEventCmd,
 	// containers: prints "name state id" for each container of $PROJECT.
 	"containers": func(ts *testscript.TestScript, neg bool, args []string) {
 		if neg || len(args) != 0 {

@@ -12,6 +12,13 @@ type validateCmd struct {
 }
 
 func (c *validateCmd) Run(ctx context.Context, out *output, s *engine.Subject) error {
+	// A target may know what up would warn about: keys it ignores, files
+	// the host lacks.
+	if w, ok := s.Target.(interface{ Warnings() []string }); ok {
+		for _, line := range w.Warnings() {
+			fmt.Fprintf(out.stderr, "warning: %s\n", line)
+		}
+	}
 	desc := s.Target.Describe()
 	fmt.Fprintf(out.stdout, "%s: subject %q is valid: %s project %q, %s, %s, %s\n",
 		relPath(s.File), s.Name, desc.Kind, desc.Project,

@@ -26,11 +26,20 @@ func apiBefore(v, want string) bool {
 }
 
 // checkEngineSupport rejects what the engine's API version cannot do, so
-// that it is not silently ignored: volume subpaths need API 1.45.
-func checkEngineSupport(s types.ServiceConfig, apiVersion string) error {
+// that it is not silently ignored: volume subpaths need API 1.45,
+// annotations 1.43, and a network without IPv4 1.47.
+func checkEngineSupport(p *types.Project, s types.ServiceConfig, apiVersion string) error {
 	for _, v := range s.Volumes {
 		if v.Volume != nil && v.Volume.Subpath != "" && apiBefore(apiVersion, "1.45") {
 			return fmt.Errorf("service %q: volume %s: subpath needs engine API 1.45; this engine speaks %s", s.Name, v.Target, apiVersion)
+		}
+	}
+	if len(s.Annotations) > 0 && apiBefore(apiVersion, "1.43") {
+		return fmt.Errorf("service %q: annotations need engine API 1.43; this engine speaks %s", s.Name, apiVersion)
+	}
+	for _, key := range sortedKeys(s.Networks) {
+		if n, ok := p.Networks[key]; ok && !bool(n.External) && n.EnableIPv4 != nil && !*n.EnableIPv4 && apiBefore(apiVersion, "1.47") {
+			return fmt.Errorf("network %q: enable_ipv4: false needs engine API 1.47; this engine speaks %s", key, apiVersion)
 		}
 	}
 	return nil

@@ -14,6 +14,7 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/api/types/network"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // containerSpec is everything needed to create one container. Engines
@@ -25,6 +26,11 @@ type containerSpec struct {
 	Config   *container.Config
 	Host     *container.HostConfig
 	Networks []networkAttachment
+	// Files are secrets and configs copied into the container once it is
+	// created, before it starts (files.go).
+	Files []containerFile
+	// Platform is the service's platform, nil when it names none.
+	Platform *ocispec.Platform
 }
 
 type networkAttachment struct {
@@ -45,7 +51,9 @@ type specOptions struct {
 }
 
 // buildContainerSpec translates a compose service into an Engine API
-// container for replica opts.Number.
+// container for replica opts.Number. References to other services'
+// containers (network_mode: "service:db", volumes_from) must have been
+// resolved (resolveRefs): the engine takes container IDs.
 func buildContainerSpec(p *types.Project, s types.ServiceConfig, opts specOptions) (*containerSpec, error) {
 	name := containerName(p.Name, s, opts.Number)
 	cfg := &container.Config{
@@ -123,36 +131,16 @@ func buildContainerSpec(p *types.Project, s types.ServiceConfig, opts specOption
 			host.Tmpfs[path] = opt
 		}
 	}
-	restart, err := restartPolicy(s.Restart)
+	restart, err := restartPolicy(restartOf(s))
 	if err != nil {
 		return nil, fmt.Errorf("service %q: %w", s.Name, err)
 	}
 	host.RestartPolicy = restart
-	for _, name := range sortedKeys(s.Ulimits) {
-		u := s.Ulimits[name]
-		soft, hard := int64(u.Soft), int64(u.Hard)
-		if u.Single != 0 {
-			soft, hard = int64(u.Single), int64(u.Single)
-		}
-		host.Ulimits = append(host.Ulimits, &container.Ulimit{Name: name, Soft: soft, Hard: hard})
-	}
-	host.Memory = int64(s.MemLimit)
-	host.NanoCPUs = int64(float64(s.CPUS) * 1e9)
-	if s.PidsLimit != 0 {
-		limit := s.PidsLimit
-		host.PidsLimit = &limit
-	}
-	if d := s.Deploy; d != nil && d.Resources.Limits != nil {
-		if d.Resources.Limits.MemoryBytes != 0 {
-			host.Memory = int64(d.Resources.Limits.MemoryBytes)
-		}
-		if d.Resources.Limits.NanoCPUs != 0 {
-			host.NanoCPUs = int64(float64(d.Resources.Limits.NanoCPUs) * 1e9)
-		}
-		if d.Resources.Limits.Pids != 0 {
-			limit := d.Resources.Limits.Pids
-			host.PidsLimit = &limit
-		}
+	host.Resources = resources(s, host.Resources)
+	addNamespaces(s, host)
+	addDevices(s, host)
+	if err := addDNS(s, host); err != nil {
+		return nil, err
 	}
 
 	if err := addPorts(s, cfg, host); err != nil {
@@ -161,43 +149,23 @@ func buildContainerSpec(p *types.Project, s types.ServiceConfig, opts specOption
 	if err := addVolumes(p, s, host, opts.AnonymousVolumes); err != nil {
 		return nil, err
 	}
+	fileMounts, files, err := serviceFiles(p, s)
+	if err != nil {
+		return nil, err
+	}
+	host.Mounts = append(host.Mounts, fileMounts...)
+	host.VolumesFrom = s.VolumesFrom
 
-	spec := &containerSpec{Name: name, Config: cfg, Host: host}
-	switch s.NetworkMode {
-	case "host", "none":
-		host.NetworkMode = container.NetworkMode(s.NetworkMode)
-	default:
-		for _, key := range networkOrder(s) {
-			netCfg, ok := p.Networks[key]
-			if !ok {
-				return nil, fmt.Errorf("service %q: network %q is not defined", s.Name, key)
-			}
-			ep := &network.EndpointSettings{Aliases: []string{s.Name}}
-			if sn := s.Networks[key]; sn != nil {
-				ep.Aliases = append(ep.Aliases, sn.Aliases...)
-				if sn.Ipv4Address != "" || sn.Ipv6Address != "" {
-					ep.IPAMConfig = &network.EndpointIPAMConfig{}
-				}
-				if sn.Ipv4Address != "" {
-					addr, err := netip.ParseAddr(sn.Ipv4Address)
-					if err != nil {
-						return nil, fmt.Errorf("service %q: network %q: ipv4_address: %w", s.Name, key, err)
-					}
-					ep.IPAMConfig.IPv4Address = addr
-				}
-				if sn.Ipv6Address != "" {
-					addr, err := netip.ParseAddr(sn.Ipv6Address)
-					if err != nil {
-						return nil, fmt.Errorf("service %q: network %q: ipv6_address: %w", s.Name, key, err)
-					}
-					ep.IPAMConfig.IPv6Address = addr
-				}
-			}
-			spec.Networks = append(spec.Networks, networkAttachment{Network: netCfg.Name, Endpoint: ep})
+	spec := &containerSpec{Name: name, Config: cfg, Host: host, Files: files}
+	if s.Platform != "" {
+		platform, err := parsePlatform(s.Platform)
+		if err != nil {
+			return nil, fmt.Errorf("service %q: platform: %w", s.Name, err)
 		}
-		if len(spec.Networks) > 0 {
-			host.NetworkMode = container.NetworkMode(spec.Networks[0].Network)
-		}
+		spec.Platform = &platform
+	}
+	if err := addNetworks(p, s, opts.Number, spec); err != nil {
+		return nil, err
 	}
 	return spec, nil
 }
@@ -214,6 +182,22 @@ func environment(s types.ServiceConfig) []string {
 	}
 	sort.Strings(env)
 	return env
+}
+
+// restartOf is the restart policy a service's containers get, in the form
+// of compose's restart key: deploy.restart_policy when it is set (it wins
+// over restart, as in docker compose), else restart. delay and window have
+// no engine equivalent (validateDeploy warns).
+func restartOf(s types.ServiceConfig) string {
+	if s.Deploy == nil || s.Deploy.RestartPolicy == nil {
+		return s.Restart
+	}
+	rp := s.Deploy.RestartPolicy
+	mode := restartMode(rp.Condition)
+	if mode == "on-failure" && rp.MaxAttempts != nil && *rp.MaxAttempts > 0 {
+		return fmt.Sprintf("on-failure:%d", *rp.MaxAttempts)
+	}
+	return mode
 }
 
 func restartPolicy(r string) (container.RestartPolicy, error) {

@@ -41,6 +41,22 @@ func Load(ctx context.Context, spec target.LocalSpec, engine *dockerapi.Engine) 
 	return &Deployment{spec: spec, project: project, engine: engine, warnings: warnings, oneShot: oneShotServices(project)}, nil
 }
 
+// Warnings are what `up` would warn about, found when the project was
+// loaded: keys it ignores, and secrets or configs the host lacks (up
+// refuses to start without them). validate prints them.
+func (d *Deployment) Warnings() []string {
+	names := d.project.ServiceNames()
+	target.SortNatural(names)
+	var out []string
+	for _, name := range names {
+		out = append(out, d.warnings[name]...)
+		for _, m := range missingFiles(d.project, d.project.Services[name]) {
+			out = append(out, m+" (up refuses to start without it)")
+		}
+	}
+	return out
+}
+
 // Compose returns the loaded compose project. Callers must not modify it.
 func (d *Deployment) Compose() *types.Project { return d.project }
 

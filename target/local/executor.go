@@ -32,6 +32,11 @@ type executor struct {
 	current map[string][]string // service -> IDs of its containers after this run
 	watched map[string]baseline // what the waits knew of each container when this run began (verdict.go)
 
+	// replicas are the containers of each service by replica number, as
+	// they are now: references to a service resolve to its first one.
+	replicas map[string]map[int]string
+
+	created map[string]chan struct{} // closed once a service's containers exist
 	started map[string]chan struct{} // closed once a service's containers are started
 	sem     chan struct{}            // bounds container API calls in flight
 }
@@ -43,6 +48,8 @@ func newExecutor(d *Deployment, cli dockerapi.API, mon *monitor, progress target
 		names:      map[string]string{},
 		current:    map[string][]string{},
 		watched:    watchAll(mon),
+		replicas:   map[string]map[int]string{},
+		created:    map[string]chan struct{}{},
 		started:    map[string]chan struct{}{},
 		sem:        make(chan struct{}, maxParallel),
 	}
@@ -53,7 +60,8 @@ func (x *executor) event(resource target.Resource, service string, action target
 }
 
 // adopt counts the containers the plan leaves as they are (or only
-// restarts) as the services' current containers, which the waits watch.
+// restarts) as the services' current containers, which the waits watch,
+// and records which container is each replica.
 func (x *executor) adopt(p *plan, obs observedState) {
 	keep := map[string]bool{}
 	for _, name := range p.Unchanged {
@@ -64,6 +72,60 @@ func (x *executor) adopt(p *plan, obs observedState) {
 			x.current[c.Service] = append(x.current[c.Service], c.ID)
 		}
 	}
+	for svc, id := range ownerIDs(obs.Containers) {
+		for _, c := range obs.Containers {
+			if c.ID == id {
+				x.setReplicaLocked(svc, c.Number, id)
+			}
+		}
+	}
+}
+
+// setReplicaLocked records that a service's replica is now container id;
+// x.mu must be held (or the executor not yet running).
+func (x *executor) setReplicaLocked(service string, number int, id string) {
+	if x.replicas[service] == nil {
+		x.replicas[service] = map[int]string{}
+	}
+	x.replicas[service][number] = id
+}
+
+// ownerIDs gives, by service, the container references to it resolve to:
+// its lowest-numbered replica.
+func (x *executor) ownerIDs() map[string]string {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	out := map[string]string{}
+	for svc, byNumber := range x.replicas {
+		lowest := -1
+		for n := range byNumber {
+			if lowest == -1 || n < lowest {
+				lowest = n
+			}
+		}
+		if lowest != -1 {
+			out[svc] = byNumber[lowest]
+		}
+	}
+	return out
+}
+
+// waitOwners waits until the services whose containers s references (its
+// network, IPC or PID namespace, volumes_from) have theirs created: the
+// engine needs their IDs to create s's.
+func (x *executor) waitOwners(ctx context.Context, s types.ServiceConfig) error {
+	for _, owner := range refOwners(s) {
+		ch, ok := x.created[owner]
+		if !ok {
+			continue // not brought up by this run: its containers exist already or not at all
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
+	return nil
 }
 
 // run carries out the plan's resources, orphan removals and containers;
@@ -85,6 +147,7 @@ func (x *executor) run(ctx context.Context, p *plan, services []types.ServiceCon
 	}
 	for _, s := range services {
 		x.started[s.Name] = make(chan struct{})
+		x.created[s.Name] = make(chan struct{})
 	}
 	g, gctx = errgroup.WithContext(ctx)
 	for _, s := range services {
@@ -103,6 +166,9 @@ func (x *executor) run(ctx context.Context, p *plan, services []types.ServiceCon
 // dependencies, restarts what the plan restarts, then starts its
 // containers in parallel. Nothing waits for an unrelated service.
 func (x *executor) runService(ctx context.Context, s types.ServiceConfig, ops, restarts []operation) error {
+	if err := x.waitOwners(ctx, s); err != nil {
+		return err
+	}
 	var toStart []string
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
@@ -134,6 +200,7 @@ func (x *executor) runService(ctx context.Context, s types.ServiceConfig, ops, r
 	if err := g.Wait(); err != nil {
 		return err
 	}
+	close(x.created[s.Name])
 	if err := x.waitDependencies(ctx, s); err != nil {
 		return err
 	}

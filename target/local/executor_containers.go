@@ -12,12 +12,14 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// createContainer creates the replica op names and connects its extra
-// networks. anonymous maps target paths to the anonymous volumes of the
-// container it replaces.
+// createContainer creates the replica op names, connects its extra
+// networks and copies its secrets and configs into it. anonymous maps
+// target paths to the anonymous volumes of the container it replaces.
+// References to other services' containers resolve to the containers
+// they have now (runService waited for them to exist).
 func (x *executor) createContainer(ctx context.Context, op operation, anonymous map[string]string) (string, error) {
-	s := op.Service
-	hash, err := configHash(s)
+	s := resolveRefs(op.Service, x.ownerIDs())
+	hash, err := configHash(s, filesDigest(x.d.project, s))
 	if err != nil {
 		return "", err
 	}
@@ -29,7 +31,7 @@ func (x *executor) createContainer(ctx context.Context, op operation, anonymous 
 		return "", err
 	}
 	x.event(target.Container(spec.Name), s.Name, target.ActionCreating, "", false, nil)
-	create := client.ContainerCreateOptions{Name: spec.Name, Config: spec.Config, HostConfig: spec.Host}
+	create := client.ContainerCreateOptions{Name: spec.Name, Config: spec.Config, HostConfig: spec.Host, Platform: spec.Platform}
 	if len(spec.Networks) > 0 {
 		first := spec.Networks[0]
 		create.NetworkingConfig = &network.NetworkingConfig{
@@ -45,16 +47,31 @@ func (x *executor) createContainer(ctx context.Context, op operation, anonymous 
 		x.event(target.Container(spec.Name), s.Name, target.ActionCreateFailed, "", true, err)
 		return "", err
 	}
+	for _, w := range res.Warnings {
+		// The engine dropped a setting it cannot apply here (a memory swap
+		// limit without swap accounting, ...): say so.
+		x.event(target.Container(spec.Name), s.Name, target.ActionWarning, "the engine says: "+w, true, nil)
+	}
+	// A container that misses a network or a file must not survive: it
+	// carries the current config hash, and a later up would take it as done.
+	discard := func() {
+		_, _ = x.cli.ContainerRemove(context.WithoutCancel(ctx), res.ID, client.ContainerRemoveOptions{Force: true})
+	}
 	for _, extra := range spec.Networks[min(1, len(spec.Networks)):] {
 		if _, err := x.cli.NetworkConnect(ctx, extra.Network, client.NetworkConnectOptions{Container: res.ID, EndpointConfig: extra.Endpoint}); err != nil {
-			// A container that misses a network must not survive: it carries
-			// the current config hash, and a later up would take it as done.
-			_, _ = x.cli.ContainerRemove(context.WithoutCancel(ctx), res.ID, client.ContainerRemoveOptions{Force: true})
+			discard()
 			return "", fmt.Errorf("service %q: connect %s to %s: %w", s.Name, spec.Name, extra.Network, err)
+		}
+	}
+	for _, f := range spec.Files {
+		if err := copyFile(ctx, x.cli, res.ID, f); err != nil {
+			discard()
+			return "", fmt.Errorf("service %q: %s %s: copy into %s: %w", s.Name, f.Kind, f.Name, spec.Name, err)
 		}
 	}
 	x.mu.Lock()
 	x.names[res.ID] = spec.Name
+	x.setReplicaLocked(s.Name, op.Number, res.ID)
 	x.mu.Unlock()
 	x.event(target.Container(spec.Name), s.Name, target.ActionCreated, "", true, nil)
 	return res.ID, nil

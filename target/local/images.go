@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
-	"github.com/moby/moby/api/types/build"
 	"github.com/moby/moby/api/types/jsonstream"
 	"github.com/moby/moby/client"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/opdeploy/opdeploy/target"
 	"github.com/opdeploy/opdeploy/target/dockerapi"
@@ -32,26 +32,36 @@ func imageRef(project string, s types.ServiceConfig) string {
 	return project + "-" + s.Name
 }
 
-// imageID returns the ID of a local image, or "" when it is not present.
-func imageID(ctx context.Context, cli dockerapi.API, ref string) (string, error) {
+// inspectImage returns a local image's ID and platform; a zero
+// observedImage when it is not present.
+func inspectImage(ctx context.Context, cli dockerapi.API, ref string) (observedImage, error) {
 	res, err := cli.ImageInspect(ctx, ref)
 	if err != nil {
 		if isNotFound(err) {
-			return "", nil
+			return observedImage{}, nil
 		}
-		return "", fmt.Errorf("inspect image %s: %w", ref, err)
+		return observedImage{}, fmt.Errorf("inspect image %s: %w", ref, err)
 	}
-	return res.ID, nil
+	return observedImage{ID: res.ID, OS: res.Os, Architecture: res.Architecture, Variant: res.Variant}, nil
 }
 
-// pullImage pulls ref, reporting progress. No registry is reachable on our
-// machines, so the error must say which services needed which image.
-func pullImage(ctx context.Context, cli dockerapi.API, ref string, services []string, progress target.Progress) error {
+// pullImage pulls ref (for platform, when not ""), reporting progress. No
+// registry is reachable on our machines, so the error must say which
+// services needed which image.
+func pullImage(ctx context.Context, cli dockerapi.API, ref, platform string, services []string, progress target.Progress) error {
 	event := func(action target.Action, detail string, done bool, err error) {
 		progress.Event(target.ProgressEvent{Time: time.Now(), Resource: target.Image(ref), Action: action, Detail: detail, Done: done, Err: err})
 	}
 	event(target.ActionPulling, "for "+strings.Join(services, ", "), false, nil)
-	resp, err := cli.ImagePull(ctx, ref, client.ImagePullOptions{})
+	opts := client.ImagePullOptions{}
+	if platform != "" {
+		p, err := parsePlatform(platform)
+		if err != nil {
+			return fmt.Errorf("service %s: platform: %w", services[0], err)
+		}
+		opts.Platforms = []ocispec.Platform{p}
+	}
+	resp, err := cli.ImagePull(ctx, ref, opts)
 	if err == nil {
 		for msg, jerr := range resp.JSONMessages(ctx) {
 			if jerr != nil {
@@ -86,22 +96,13 @@ func buildImage(ctx context.Context, cli dockerapi.API, ref string, s types.Serv
 		progress.Event(target.ProgressEvent{Time: time.Now(), Resource: target.Image(ref), Service: s.Name, Action: action, Detail: detail, Done: done, Err: err})
 	}
 	event(target.ActionBuilding, b.Context, false, nil)
+	opts, err := buildOptions(ref, s)
+	if err != nil {
+		return err
+	}
 	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(tarContext(b.Context, pw)) }()
+	go func() { pw.CloseWithError(tarContext(b.Context, b.DockerfileInline, pw)) }()
 	defer pr.Close()
-	opts := client.ImageBuildOptions{
-		Tags:        []string{ref},
-		Dockerfile:  b.Dockerfile,
-		Target:      b.Target,
-		Remove:      true,
-		ForceRemove: true,
-		BuildArgs:   map[string]*string{},
-		Labels:      b.Labels,
-		Version:     build.BuilderV1,
-	}
-	for k, v := range b.Args {
-		opts.BuildArgs[k] = v
-	}
 	res, err := cli.ImageBuild(ctx, pr, opts)
 	if err == nil {
 		err = readBuildStream(res.Body, func(line string) { event(target.ActionBuilding, line, false, nil) })
@@ -138,10 +139,11 @@ func readBuildStream(r io.Reader, line func(string)) error {
 	}
 }
 
-// tarContext writes the build context folder as a tar stream. Entries named
+// tarContext writes the build context folder as a tar stream, with an
+// inline Dockerfile (when not "") added as inlineDockerfile. Entries named
 // in a .dockerignore at its root are skipped (exact names and simple
 // "dir/" prefixes; patterns with wildcards are not interpreted yet).
-func tarContext(dir string, w io.Writer) error {
+func tarContext(dir, inline string, w io.Writer) error {
 	ignored := map[string]bool{}
 	if data, err := os.ReadFile(filepath.Join(dir, ".dockerignore")); err == nil {
 		for _, l := range strings.Split(string(data), "\n") {
@@ -198,6 +200,14 @@ func tarContext(dir string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if inline != "" {
+		if err := tw.WriteHeader(&tar.Header{Name: inlineDockerfile, Mode: 0o644, Size: int64(len(inline)), Typeflag: tar.TypeReg}); err != nil {
+			return err
+		}
+		if _, err := io.WriteString(tw, inline); err != nil {
+			return err
+		}
+	}
 	return tw.Close()
 }
 
@@ -217,4 +227,33 @@ func joinImageErrors(errs []error) error {
 		return errors.New(lines[0])
 	}
 	return fmt.Errorf("%d images could not be had:\n  %s", len(lines), strings.Join(lines, "\n  "))
+}
+
+// checkImages rejects, before anything changes, images that up cannot use
+// as they are: one that is missing with pull_policy never, and one present
+// for another platform than the service asks for (the engine would refuse
+// to create the container). An image the plan pulls or builds (pending) is
+// checked when up plans again, once it is made.
+func checkImages(desired []desiredService, obs observedState, pending map[string]bool) error {
+	for _, s := range desired {
+		if s.Pull == "never" && s.ImageID == "" && !s.Build && !s.Binary {
+			return fmt.Errorf("service %q: image %s is not present and pull_policy is never", s.name(), s.Image)
+		}
+		if s.Config.Platform == "" || s.ImageID == "" || pending[s.Image] {
+			continue
+		}
+		want, err := parsePlatform(s.Config.Platform)
+		if err != nil {
+			return fmt.Errorf("service %q: platform: %w", s.name(), err)
+		}
+		img := obs.Images[s.Image]
+		if !platformMatches(want, img.OS, img.Architecture, img.Variant) {
+			have := img.OS + "/" + img.Architecture
+			if img.Variant != "" {
+				have += "/" + img.Variant
+			}
+			return fmt.Errorf("service %q: image %s is for %s, and the service's platform is %s", s.name(), s.Image, have, platformString(want))
+		}
+	}
+	return nil
 }

@@ -23,6 +23,9 @@ const (
 	labelVersion     = "com.docker.compose.version"
 	labelNetwork     = "com.docker.compose.network"
 	labelVolume      = "com.docker.compose.volume"
+	// labelImageBuilder is on the images up builds: the builder that made
+	// them ("classic": the engine's build endpoint without BuildKit).
+	labelImageBuilder = "com.docker.compose.image.builder"
 
 	// composeVersion is what we write in com.docker.compose.version; compose
 	// only displays it.

@@ -16,7 +16,10 @@ type opKind string
 const (
 	opCreateNetwork    opKind = "create network"
 	opAdoptNetwork     opKind = "use network"
+	opRecreateNetwork  opKind = "recreate network"
+	opKeepNetwork      opKind = "keep network"
 	opCreateVolume     opKind = "create volume"
+	opKeepVolume       opKind = "keep volume"
 	opPullImage        opKind = "pull image"
 	opBuildImage       opKind = "build image"
 	opCreateContainer  opKind = "create container"
@@ -36,10 +39,16 @@ type operation struct {
 
 	// Key is a network's or volume's key in the compose file.
 	Key string
+	// Attached are the containers a network recreate disconnects and
+	// connects again (stopping the running ones first).
+	Attached []attachment
 	// ForServices are the services an image is pulled or built for.
 	ForServices []string
 	// BuildFrom is the service whose build section makes the image.
 	BuildFrom *types.ServiceConfig
+	// Platform is the platform an image is pulled for ("" for the
+	// engine's own): the first one its services name.
+	Platform string
 
 	// Service is the service a container op is for (only its name, for an
 	// orphan's). Number is the replica; ContainerID the existing container
@@ -106,51 +115,6 @@ func (p *plan) String() string {
 	return b.String()
 }
 
-// desiredService is what the project asks of one service.
-type desiredService struct {
-	Config   types.ServiceConfig
-	Replicas int
-	Hash     string
-	Image    string
-	ImageID  string // "" when the image is not present locally
-	Build    bool   // the service has a build section
-	Binary   bool   // the image is a subject's binary_image, built before planning
-	Pull     string // pull_policy
-}
-
-func (s desiredService) name() string { return s.Config.Name }
-
-// desiredResource is a network or volume the services need and opdeploy
-// manages: its compose key and its engine name.
-type desiredResource struct {
-	Key, Name string
-}
-
-// observedContainer is a container found by label.
-type observedContainer struct {
-	ID      string
-	Name    string
-	Service string
-	Number  int
-	State   target.State
-	Hash    string
-	ImageID string
-	// Completed is true for a one-shot container that exited 0 and that the
-	// engine will not restart: it is done, and up leaves it alone.
-	Completed bool
-}
-
-// observedState is everything of the project that exists on the engine.
-type observedState struct {
-	Containers []observedContainer
-	Networks   map[string]bool // engine names, with this project's label
-	// ForeignNetworks are names taken by networks without this project's
-	// label (made by hand, or by another tool).
-	ForeignNetworks map[string]bool
-	Volumes         map[string]bool
-	Images          map[string]string // reference -> ID, for images present
-}
-
 // reconcileOptions are the up flags that change decisions.
 type reconcileOptions struct {
 	ForceRecreate, NoRecreate, RemoveOrphans, Build bool
@@ -165,22 +129,12 @@ type reconcileOptions struct {
 // service of the model (orphans are containers of none).
 func reconcile(project string, networks, volumes []desiredResource, services []desiredService, known map[string]bool, obs observedState, opts reconcileOptions) *plan {
 	p := &plan{Containers: map[string][]operation{}, Restarts: map[string][]operation{}}
-	for _, n := range networks {
-		switch {
-		case obs.Networks[n.Name]:
-		case obs.ForeignNetworks[n.Name]:
-			// Reuse it, as compose does, rather than make a twin the engine
-			// would then find ambiguous.
-			p.Resources = append(p.Resources, operation{Kind: opAdoptNetwork, Name: n.Name, Key: n.Key, Reason: "it exists without this project's label; used as it is"})
-		default:
-			p.Resources = append(p.Resources, operation{Kind: opCreateNetwork, Name: n.Name, Key: n.Key})
-		}
+	selected := map[string]types.ServiceConfig{}
+	for _, s := range services {
+		selected[s.name()] = s.Config
 	}
-	for _, v := range volumes {
-		if !obs.Volumes[v.Name] {
-			p.Resources = append(p.Resources, operation{Kind: opCreateVolume, Name: v.Name, Key: v.Key})
-		}
-	}
+	stoppedByNetwork := planNetworks(p, networks, selected, obs, opts)
+	planVolumes(p, volumes, obs)
 	pending := map[string]bool{}
 	if !opts.ImagesDone {
 		pending = planImages(p, services, opts)
@@ -191,12 +145,21 @@ func reconcile(project string, networks, volumes []desiredResource, services []d
 		byService[c.Service] = append(byService[c.Service], c)
 	}
 	recreated := map[string]bool{}
+	bounced := map[string]bool{} // containers stopped by a network recreate are started again
+	// replaced: the container other services' references resolve to (the
+	// first replica) is created or recreated; services that join its
+	// namespaces or mount its volumes are recreated with it.
+	replaced := map[string]bool{}
 	kept := map[string][]observedContainer{} // running containers left alone, by service
-	for _, s := range services {
-		p.Services = append(p.Services, s.name())
-		ops, keep := planContainers(project, s, byService[s.name()], pending[s.Image], opts)
+	for _, s := range refOrder(services) {
+		why := ownerReplaced(s.Config, replaced)
+		ops, keep := planContainers(project, s, byService[s.name()], pending[s.Image], why, stoppedByNetwork, opts)
 		for _, op := range ops {
 			recreated[s.name()] = recreated[s.name()] || op.Kind == opRecreate
+			bounced[s.name()] = bounced[s.name()] || (op.Kind == opStartContainer && stoppedByNetwork[op.ContainerID] != "")
+			if op.Number == 1 && (op.Kind == opRecreate || op.Kind == opCreateContainer) {
+				replaced[s.name()] = true
+			}
 		}
 		p.Containers[s.name()] = ops
 		for _, c := range keep {
@@ -209,14 +172,26 @@ func reconcile(project string, networks, volumes []desiredResource, services []d
 			}
 		}
 	}
+	for _, s := range services {
+		p.Services = append(p.Services, s.name())
+	}
 	// A dependent declared with depends_on restart: true on a recreated
 	// service is restarted, as compose does: it may hold connections to
-	// the container that is gone.
+	// the container that is gone. So is one on a service whose containers
+	// a network recreate stops and starts: a container in the network
+	// namespace of one of them (network_mode: "service:x", which implies
+	// restart: true) would otherwise keep the namespace that died with it.
 	for _, s := range services {
 		var because []string
 		for _, dep := range sortedKeys(s.Config.DependsOn) {
-			if s.Config.DependsOn[dep].Restart && recreated[dep] {
-				because = append(because, dep)
+			if !s.Config.DependsOn[dep].Restart {
+				continue
+			}
+			switch {
+			case recreated[dep]:
+				because = append(because, dep+" recreated")
+			case bounced[dep]:
+				because = append(because, dep+" restarted with its network")
 			}
 		}
 		for _, c := range kept[s.name()] {
@@ -226,7 +201,7 @@ func reconcile(project string, networks, volumes []desiredResource, services []d
 			}
 			p.Restarts[s.name()] = append(p.Restarts[s.name()], operation{
 				Kind: opRestartContainer, Name: c.Name, Service: s.Config, Number: c.Number, ContainerID: c.ID,
-				Reason: strings.Join(because, ", ") + " recreated; depends_on restart: true",
+				Reason: strings.Join(because, ", ") + "; depends_on restart: true",
 			})
 		}
 	}
@@ -269,9 +244,16 @@ func planImages(p *plan, services []desiredService, opts reconcileOptions) map[s
 		users[s.Image] = append(users[s.Image], s.name())
 	}
 	pending := map[string]bool{}
+	platforms := map[string]string{}
+	for _, s := range services {
+		if _, ok := platforms[s.Image]; !ok && s.Config.Platform != "" {
+			platforms[s.Image] = s.Config.Platform
+		}
+	}
 	for _, ref := range sortedKeys(ops) {
 		op := ops[ref]
 		op.ForServices = users[ref]
+		op.Platform = platforms[ref]
 		op.Reason = "for " + strings.Join(users[ref], ", ")
 		p.Images = append(p.Images, op)
 		pending[ref] = true
@@ -282,7 +264,11 @@ func planImages(p *plan, services []desiredService, opts reconcileOptions) map[s
 // planContainers decides, replica by replica, what becomes of one
 // service's containers. It returns the operations and the containers left
 // as they are.
-func planContainers(project string, s desiredService, existing []observedContainer, imagePending bool, opts reconcileOptions) (ops []operation, keep []observedContainer) {
+//
+// ownerWhy, when not "", says which service whose namespaces or volumes s
+// uses is replaced: s's containers are recreated too. networkStopped holds
+// the running containers a network recreate stops: they are started again.
+func planContainers(project string, s desiredService, existing []observedContainer, imagePending bool, ownerWhy string, networkStopped map[string]string, opts reconcileOptions) (ops []operation, keep []observedContainer) {
 	sort.Slice(existing, func(i, j int) bool { return existing[i].Number < existing[j].Number })
 	byNumber := map[int]observedContainer{}
 	remove := func(c observedContainer, reason string) {
@@ -319,10 +305,14 @@ func planContainers(project string, s desiredService, existing []observedContain
 			op.Kind, op.Name = opStartContainer, c.Name
 		case opts.ForceRecreate:
 			op.Kind, op.Reason = opRecreate, "forced"
+		case ownerWhy != "":
+			op.Kind, op.Reason = opRecreate, ownerWhy
 		case c.Hash != s.Hash:
 			op.Kind, op.Reason = opRecreate, "config changed"
 		case !imagePending && s.ImageID != "" && c.ImageID != "" && c.ImageID != s.ImageID:
 			op.Kind, op.Reason = opRecreate, "image changed"
+		case networkStopped[c.ID] != "":
+			op.Kind, op.Name, op.Reason = opStartContainer, c.Name, "network "+networkStopped[c.ID]+" recreated"
 		case upToDate:
 			keep = append(keep, c)
 			continue

@@ -40,7 +40,7 @@ func TestReconcile(t *testing.T) {
 		name := "p-" + service + "-" + string(rune('0'+n))
 		return observedContainer{ID: "id-" + name, Name: name, Service: service, Number: n, State: state, Hash: hash, ImageID: imageID}
 	}
-	known := map[string]bool{"db": true, "web": true, "init": true, "app": true}
+	known := map[string]bool{"db": true, "web": true, "init": true, "app": true, "side": true, "other": true}
 	cases := []struct {
 		name     string
 		services []desiredService
@@ -50,12 +50,12 @@ func TestReconcile(t *testing.T) {
 		{
 			name:     "cold",
 			services: []desiredService{svc("db", 1, "h1", "sha:db"), svc("web", 2, "h2", "")},
-			obs:      observedState{Networks: map[string]bool{}, Volumes: map[string]bool{}},
+			obs:      observedState{Networks: map[string]observedResource{}, Volumes: map[string]observedResource{}},
 		},
 		{
 			name:     "noop",
 			services: []desiredService{svc("db", 1, "h1", "sha:db"), svc("web", 2, "h2", "sha:web")},
-			obs: observedState{Networks: map[string]bool{"p_default": true}, Volumes: map[string]bool{"p_data": true}, Containers: []observedContainer{
+			obs: observedState{Networks: map[string]observedResource{"p_default": {}}, Volumes: map[string]observedResource{"p_data": {}}, Containers: []observedContainer{
 				ctr("db", 1, target.StateRunning, "h1", "sha:db"),
 				ctr("web", 1, target.StateRunning, "h2", "sha:web"),
 				ctr("web", 2, target.StateRunning, "h2", "sha:web"),
@@ -64,7 +64,7 @@ func TestReconcile(t *testing.T) {
 		{
 			name:     "changes",
 			services: []desiredService{svc("db", 1, "h1-new", "sha:db"), svc("web", 1, "h2", "sha:web2"), svc("init", 1, "h3", "sha:init")},
-			obs: observedState{Networks: map[string]bool{"p_default": true}, Volumes: map[string]bool{"p_data": true}, Containers: []observedContainer{
+			obs: observedState{Networks: map[string]observedResource{"p_default": {}}, Volumes: map[string]observedResource{"p_data": {}}, Containers: []observedContainer{
 				ctr("db", 1, target.StateRunning, "h1", "sha:db"),
 				ctr("web", 1, target.StateRunning, "h2", "sha:web"),
 				ctr("web", 2, target.StateRunning, "h2", "sha:web"),
@@ -75,7 +75,7 @@ func TestReconcile(t *testing.T) {
 		{
 			name:     "completed-oneshot-and-leftover",
 			services: []desiredService{svc("init", 1, "h3", "sha:init"), svc("db", 1, "h1", "sha:db")},
-			obs: observedState{Networks: map[string]bool{"p_default": true}, Volumes: map[string]bool{"p_data": true}, Containers: []observedContainer{
+			obs: observedState{Networks: map[string]observedResource{"p_default": {}}, Volumes: map[string]observedResource{"p_data": {}}, Containers: []observedContainer{
 				func() observedContainer {
 					c := ctr("init", 1, target.StateExited, "h3", "sha:init")
 					c.Completed = true
@@ -90,7 +90,7 @@ func TestReconcile(t *testing.T) {
 			// duplicate, not the leftover of a recreate.
 			name:     "duplicate-labels",
 			services: []desiredService{svc("db", 1, "h1", "sha:db")},
-			obs: observedState{Networks: map[string]bool{"p_default": true}, Volumes: map[string]bool{"p_data": true}, Containers: []observedContainer{
+			obs: observedState{Networks: map[string]observedResource{"p_default": {}}, Volumes: map[string]observedResource{"p_data": {}}, Containers: []observedContainer{
 				ctr("db", 1, target.StateRunning, "h1", "sha:db"),
 				{ID: "fedcba9876543210", Name: "my-copy-of-db", Service: "db", Number: 1, State: target.StateRunning, Hash: "h1", ImageID: "sha:db"},
 			}},
@@ -99,7 +99,7 @@ func TestReconcile(t *testing.T) {
 			name:     "force-and-orphans",
 			services: []desiredService{svc("db", 1, "h1", "sha:db")},
 			opts:     reconcileOptions{ForceRecreate: true, RemoveOrphans: true},
-			obs: observedState{Networks: map[string]bool{"p_default": true}, Volumes: map[string]bool{"p_data": true}, Containers: []observedContainer{
+			obs: observedState{Networks: map[string]observedResource{"p_default": {}}, Volumes: map[string]observedResource{"p_data": {}}, Containers: []observedContainer{
 				ctr("db", 1, target.StateRunning, "h1", "sha:db"),
 				ctr("gone", 1, target.StateRunning, "h9", "sha:gone"),
 			}},
@@ -108,7 +108,7 @@ func TestReconcile(t *testing.T) {
 			name:     "no-recreate",
 			services: []desiredService{svc("db", 1, "h1-new", "sha:db")},
 			opts:     reconcileOptions{NoRecreate: true},
-			obs: observedState{Networks: map[string]bool{"p_default": true}, Volumes: map[string]bool{"p_data": true}, Containers: []observedContainer{
+			obs: observedState{Networks: map[string]observedResource{"p_default": {}}, Volumes: map[string]observedResource{"p_data": {}}, Containers: []observedContainer{
 				ctr("db", 1, target.StateExited, "h1", "sha:db"),
 			}},
 		},
@@ -116,7 +116,7 @@ func TestReconcile(t *testing.T) {
 			name:     "build",
 			services: []desiredService{{Config: types.ServiceConfig{Name: "app"}, Replicas: 1, Hash: "h", Image: "p-app", ImageID: "sha:old", Build: true}},
 			opts:     reconcileOptions{Build: true},
-			obs: observedState{Networks: map[string]bool{"p_default": true}, Volumes: map[string]bool{"p_data": true}, Containers: []observedContainer{
+			obs: observedState{Networks: map[string]observedResource{"p_default": {}}, Volumes: map[string]observedResource{"p_data": {}}, Containers: []observedContainer{
 				{ID: "id-app", Name: "p-app-1", Service: "app", Number: 1, State: target.StateRunning, Hash: "h", ImageID: "sha:old"},
 			}},
 		},
@@ -130,7 +130,7 @@ func TestReconcile(t *testing.T) {
 				s.Config.DependsOn = types.DependsOnConfig{"db": {Condition: types.ServiceConditionHealthy, Restart: true}}
 				return s
 			}()},
-			obs: observedState{Networks: map[string]bool{"p_default": true}, Volumes: map[string]bool{"p_data": true}, Containers: []observedContainer{
+			obs: observedState{Networks: map[string]observedResource{"p_default": {}}, Volumes: map[string]observedResource{"p_data": {}}, Containers: []observedContainer{
 				ctr("db", 1, target.StateRunning, "h1", "sha:db"),
 				ctr("web", 1, target.StateRunning, "h2", "sha:web"),
 			}},
@@ -139,7 +139,7 @@ func TestReconcile(t *testing.T) {
 			// A network of that name exists without the project's label.
 			name:     "foreign-network",
 			services: []desiredService{svc("db", 1, "h1", "sha:db")},
-			obs:      observedState{Networks: map[string]bool{}, ForeignNetworks: map[string]bool{"p_default": true}, Volumes: map[string]bool{"p_data": true}},
+			obs:      observedState{Networks: map[string]observedResource{}, ForeignNetworks: map[string]bool{"p_default": true}, Volumes: map[string]observedResource{"p_data": {}}},
 		},
 		{
 			// web's image is pulled (pull_policy: always): its container is
@@ -150,7 +150,7 @@ func TestReconcile(t *testing.T) {
 				s.Pull = "always"
 				return s
 			}()},
-			obs: observedState{Networks: map[string]bool{"p_default": true}, Volumes: map[string]bool{"p_data": true}, Containers: []observedContainer{
+			obs: observedState{Networks: map[string]observedResource{"p_default": {}}, Volumes: map[string]observedResource{"p_data": {}}, Containers: []observedContainer{
 				ctr("db", 1, target.StateRunning, "h1", "sha:db"),
 				ctr("web", 1, target.StateRunning, "h2", "sha:web"),
 			}},
@@ -164,15 +164,70 @@ func TestReconcile(t *testing.T) {
 				return s
 			}()},
 			opts: reconcileOptions{ImagesDone: true},
-			obs: observedState{Networks: map[string]bool{"p_default": true}, Volumes: map[string]bool{"p_data": true}, Containers: []observedContainer{
+			obs: observedState{Networks: map[string]observedResource{"p_default": {}}, Volumes: map[string]observedResource{"p_data": {}}, Containers: []observedContainer{
 				ctr("db", 1, target.StateRunning, "h1", "sha:db"),
 				ctr("web", 1, target.StateRunning, "h2", "sha:web"),
 			}},
 		},
+		{
+			// side joins app's network namespace; app's definition changed,
+			// so side is recreated with it (its container keeps app's old
+			// ID). other mounts db's volumes; db is only started.
+			name: "namespace-owner-recreated",
+			services: []desiredService{svc("app", 1, "h1-new", "sha:app"), func() desiredService {
+				s := svc("side", 1, "h2", "sha:side")
+				s.Config.NetworkMode = "service:app"
+				return s
+			}(), svc("db", 1, "h3", "sha:db"), func() desiredService {
+				s := svc("other", 1, "h4", "sha:other")
+				s.Config.VolumesFrom = []string{"db:ro"}
+				return s
+			}()},
+			obs: observedState{Networks: map[string]observedResource{"p_default": {}}, Volumes: map[string]observedResource{"p_data": {}}, Containers: []observedContainer{
+				ctr("app", 1, target.StateRunning, "h1", "sha:app"),
+				ctr("side", 1, target.StateRunning, "h2", "sha:side"),
+				ctr("db", 1, target.StateExited, "h3", "sha:db"),
+				ctr("other", 1, target.StateRunning, "h4", "sha:other"),
+			}},
+		},
+		{
+			// The default network's definition changed (its hash label
+			// differs): it is recreated, web's running container is stopped,
+			// reconnected and started, and side, in web's network namespace,
+			// is restarted once web is ready. db is recreated anyway. The
+			// volume's definition changed too: it is kept, with its data.
+			name: "network-changed",
+			services: []desiredService{svc("db", 1, "h1-new", "sha:db"), svc("web", 1, "h2", "sha:web"), func() desiredService {
+				s := svc("side", 1, "h3", "sha:side")
+				s.Config.NetworkMode = "service:web"
+				s.Config.DependsOn = types.DependsOnConfig{"web": {Condition: types.ServiceConditionStarted, Restart: true, Required: true}}
+				return s
+			}()},
+			obs: observedState{
+				Networks: map[string]observedResource{"p_default": {Hash: "net-old", Attached: []string{"id-p-db-1", "id-p-web-1"}}},
+				Volumes:  map[string]observedResource{"p_data": {Hash: "vol-old"}},
+				Containers: []observedContainer{
+					ctr("db", 1, target.StateRunning, "h1", "sha:db"),
+					ctr("web", 1, target.StateRunning, "h2", "sha:web"),
+					ctr("side", 1, target.StateRunning, "h3", "sha:side"),
+				}},
+		},
+		{
+			// The same, while a container outside the project runs on the
+			// network: recreating it would cut that one off.
+			name:     "network-changed-foreign",
+			services: []desiredService{svc("web", 1, "h2", "sha:web")},
+			obs: observedState{
+				Networks: map[string]observedResource{"p_default": {Hash: "net-old", Attached: []string{"id-p-web-1"}, Foreign: []string{"someone-else"}}},
+				Volumes:  map[string]observedResource{"p_data": {Hash: "vol"}},
+				Containers: []observedContainer{
+					ctr("web", 1, target.StateRunning, "h2", "sha:web"),
+				}},
+		},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			p := reconcile("p", []desiredResource{{Key: "default", Name: "p_default"}}, []desiredResource{{Key: "data", Name: "p_data"}}, c.services, known, c.obs, c.opts)
+			p := reconcile("p", []desiredResource{{Key: "default", Name: "p_default", Hash: "net"}}, []desiredResource{{Key: "data", Name: "p_data", Hash: "vol"}}, c.services, known, c.obs, c.opts)
 			golden(t, "plan-"+c.name+".txt", p.String())
 		})
 	}

@@ -68,8 +68,9 @@ func (d *Deployment) healthcheckDeclared(service string) (healthcheck, known boo
 }
 
 // resources lists the networks and volumes the services need and that
-// opdeploy manages (external ones must exist), by engine name.
-func (d *Deployment) resources(services []types.ServiceConfig) (networks, volumes []desiredResource) {
+// opdeploy manages (external ones must exist), by engine name, with their
+// config hashes.
+func (d *Deployment) resources(services []types.ServiceConfig) (networks, volumes []desiredResource, err error) {
 	nets, vols := map[string]string{}, map[string]string{} // engine name -> compose key
 	for _, s := range services {
 		if s.NetworkMode == "" {
@@ -88,12 +89,20 @@ func (d *Deployment) resources(services []types.ServiceConfig) (networks, volume
 		}
 	}
 	for _, name := range sortedKeys(nets) {
-		networks = append(networks, desiredResource{Key: nets[name], Name: name})
+		hash, err := resourceHash(d.project.Networks[nets[name]])
+		if err != nil {
+			return nil, nil, err
+		}
+		networks = append(networks, desiredResource{Key: nets[name], Name: name, Hash: hash})
 	}
 	for _, name := range sortedKeys(vols) {
-		volumes = append(volumes, desiredResource{Key: vols[name], Name: name})
+		hash, err := resourceHash(d.project.Volumes[vols[name]])
+		if err != nil {
+			return nil, nil, err
+		}
+		volumes = append(volumes, desiredResource{Key: vols[name], Name: name, Hash: hash})
 	}
-	return networks, volumes
+	return networks, volumes, nil
 }
 
 // service returns the active service with that name; for any other name,

@@ -59,7 +59,10 @@ func TestSelectServices(t *testing.T) {
 func TestResourcesNeededBySelectedServices(t *testing.T) {
 	d := deploymentOf(t, selectionProject)
 	services, _ := d.selectServices([]string{"web"})
-	networks, volumes := d.resources(services)
+	networks, volumes, err := d.resources(services)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if got := resourceList(networks); got != "default=p_default front=p_front" {
 		t.Errorf("networks %s", got)
 	}

@@ -4,107 +4,241 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
 )
 
-// Keys opdeploy honours, and keys it ignores with a warning because running
-// without them is safe. Any other key set on a service is an error: never
-// silently ignored. docs/compose.md lists the same sets.
-var (
-	supportedKeys = set(
-		"build", "cap_add", "cap_drop", "command", "container_name", "cpus", "depends_on",
-		"deploy", "domainname", "entrypoint", "env_file", "environment", "expose",
-		"extends", "extra_hosts", "healthcheck", "hostname", "image", "init", "label_file",
-		"labels", "mem_limit", "network_mode", "networks", "pids_limit", "ports",
-		"privileged", "profiles", "pull_policy", "read_only", "restart", "scale",
-		"security_opt", "shm_size", "stdin_open", "stop_grace_period", "stop_signal",
-		"sysctls", "tmpfs", "tty", "ulimits", "user", "volumes", "working_dir",
-	)
-	warnedKeys = set("logging", "log_driver", "log_opt", "mem_reservation", "cpu_shares", "oom_score_adj", "attach")
-	// supportedDeployKeys are the deploy: sub-keys honoured.
-	supportedDeployKeys = set("replicas", "resources")
+// support is what opdeploy does with a compose key.
+type support int
+
+const (
+	// honoured: applied to the container as docker compose applies it
+	// (values are checked further in validate.go and preflight.go).
+	honoured support = iota
+	// ignored with a one-line warning: docker compose's up ignores it too,
+	// or running without it is safe.
+	ignored
+	// rejected: an error naming the key and the service, never silently
+	// ignored.
+	rejected
 )
 
-func set(keys ...string) map[string]bool {
-	m := make(map[string]bool, len(keys))
-	for _, k := range keys {
-		m[k] = true
-	}
-	return m
+// keyRule is the policy for one key, and why when it is not honoured.
+type keyRule struct {
+	support support
+	why     string
 }
 
-// checkSupported returns warnings for keys ignored safely and an error for
-// the first key opdeploy cannot honour.
+func yes() keyRule                       { return keyRule{support: honoured} }
+func no() keyRule                        { return keyRule{support: rejected} }
+func ignoredBecause(why string) keyRule  { return keyRule{support: ignored, why: why} }
+func rejectedBecause(why string) keyRule { return keyRule{support: rejected, why: why} }
+
+// serviceKeys holds every service key compose-spec defines; docs/compose.md
+// has one row per key, and TestKeyPoliciesCoverTheSpec keeps both complete
+// against compose-go's schema. A key missing here is rejected.
+var serviceKeys = map[string]keyRule{
+	"annotations":         yes(), // needs API 1.43 (preflight.go)
+	"attach":              ignoredBecause("it only chooses whose logs docker compose up prints"),
+	"blkio_config":        no(),
+	"build":               yes(),
+	"cap_add":             yes(),
+	"cap_drop":            yes(),
+	"cgroup":              yes(),
+	"cgroup_parent":       yes(),
+	"command":             yes(),
+	"configs":             yes(),
+	"container_name":      yes(),
+	"cpu_count":           rejectedBecause("only Windows engines apply it"),
+	"cpu_percent":         rejectedBecause("only Windows engines apply it"),
+	"cpu_period":          yes(),
+	"cpu_quota":           yes(),
+	"cpu_rt_period":       no(),
+	"cpu_rt_runtime":      no(),
+	"cpu_shares":          yes(),
+	"cpus":                yes(),
+	"cpuset":              yes(),
+	"credential_spec":     ignoredBecause("only Windows engines use it; docker compose ignores it too"),
+	"depends_on":          yes(),
+	"deploy":              yes(), // sub-keys: deployKeys
+	"develop":             ignoredBecause("only docker compose watch uses it"),
+	"device_cgroup_rules": yes(),
+	"devices":             yes(),
+	"dns":                 yes(),
+	"dns_opt":             yes(),
+	"dns_search":          yes(),
+	"domainname":          yes(),
+	"entrypoint":          yes(),
+	"env_file":            yes(),
+	"environment":         yes(),
+	"expose":              yes(),
+	"extends":             yes(),
+	"external_links":      yes(),
+	"extra_hosts":         yes(),
+	"gpus":                no(),
+	"group_add":           yes(),
+	"healthcheck":         yes(),
+	"hostname":            yes(),
+	"image":               yes(),
+	"init":                yes(),
+	"ipc":                 yes(),
+	"isolation":           rejectedBecause("only Windows engines apply it"),
+	"label_file":          yes(),
+	"labels":              yes(),
+	"links":               yes(),
+	"logging":             ignoredBecause("log drivers are not applied yet; containers log with the engine's default driver"),
+	"mac_address":         no(),
+	"mem_limit":           yes(),
+	"mem_reservation":     yes(),
+	"mem_swappiness":      yes(),
+	"memswap_limit":       yes(),
+	"models":              no(),
+	"network_mode":        yes(),
+	"networks":            yes(),
+	"oom_kill_disable":    yes(),
+	"oom_score_adj":       yes(),
+	"pid":                 yes(),
+	"pids_limit":          yes(),
+	"platform":            yes(),
+	"ports":               yes(),
+	"post_start":          no(),
+	"pre_start":           no(),
+	"pre_stop":            no(),
+	"privileged":          yes(),
+	"profiles":            yes(),
+	"provider":            no(),
+	"pull_policy":         yes(),
+	"pull_refresh_after":  ignoredBecause("docker compose ignores it too; refresh pull policies are not supported"),
+	"read_only":           yes(),
+	"restart":             yes(),
+	"runtime":             yes(),
+	"scale":               yes(),
+	"secrets":             yes(),
+	"security_opt":        yes(),
+	"shm_size":            yes(),
+	"stdin_open":          yes(),
+	"stop_grace_period":   yes(),
+	"stop_signal":         yes(),
+	"storage_opt":         yes(),
+	"sysctls":             yes(),
+	"tmpfs":               yes(),
+	"tty":                 yes(),
+	"ulimits":             yes(),
+	"umask":               ignoredBecause("the Docker engine has no such setting; docker compose ignores it too"),
+	"use_api_socket":      no(),
+	"user":                yes(),
+	"userns_mode":         yes(),
+	"uts":                 yes(),
+	"volumes":             yes(),
+	"volumes_from":        yes(),
+	"working_dir":         yes(),
+}
+
+// deployKeys is the same for the keys of deploy:. Swarm's scheduling keys
+// mean nothing on one engine; docker compose ignores them too.
+var deployKeys = map[string]keyRule{
+	"endpoint_mode":   ignoredBecause("it is a Swarm setting; docker compose ignores it too"),
+	"labels":          ignoredBecause("they label Swarm services; docker compose ignores them too"),
+	"mode":            yes(), // replicated or global (one replica on one engine); jobs are rejected
+	"placement":       ignoredBecause("it is a Swarm setting; docker compose ignores it too"),
+	"replicas":        yes(),
+	"resources":       yes(), // limits; reservations.memory
+	"restart_policy":  yes(),
+	"rollback_config": ignoredBecause("it is a Swarm setting; docker compose ignores it too"),
+	"update_config":   ignoredBecause("it is a Swarm setting; docker compose ignores it too"),
+}
+
+// buildKeys is the same for the keys of build:. opdeploy builds with the
+// engine's classic builder; the keys only BuildKit understands are
+// rejected rather than dropped.
+var buildKeys = map[string]keyRule{
+	"additional_contexts": rejectedBecause("it needs BuildKit; opdeploy uses the engine's classic builder"),
+	"args":                yes(),
+	"cache_from":          yes(),
+	"cache_to":            rejectedBecause("it needs BuildKit; opdeploy uses the engine's classic builder"),
+	"context":             yes(),
+	"dockerfile":          yes(),
+	"dockerfile_inline":   yes(),
+	"entitlements":        rejectedBecause("it needs BuildKit; opdeploy uses the engine's classic builder"),
+	"extra_hosts":         yes(),
+	"isolation":           rejectedBecause("only Windows engines apply it"),
+	"labels":              yes(),
+	"network":             yes(),
+	"no_cache":            yes(),
+	"no_cache_filter":     rejectedBecause("it needs BuildKit; opdeploy uses the engine's classic builder"),
+	"platforms":           yes(), // one: the classic builder makes one image
+	"privileged":          rejectedBecause("it needs BuildKit; opdeploy uses the engine's classic builder"),
+	"provenance":          rejectedBecause("it needs BuildKit; opdeploy uses the engine's classic builder"),
+	"pull":                yes(),
+	"sbom":                rejectedBecause("it needs BuildKit; opdeploy uses the engine's classic builder"),
+	"secrets":             rejectedBecause("it needs BuildKit; opdeploy uses the engine's classic builder"),
+	"shm_size":            yes(),
+	"ssh":                 rejectedBecause("it needs BuildKit; opdeploy uses the engine's classic builder"),
+	"tags":                yes(),
+	"target":              yes(),
+	"ulimits":             yes(),
+}
+
+// checkSupported applies the key tables to a service: warnings for keys
+// ignored, and an error for the first key opdeploy cannot honour. Values
+// are checked by validateService.
 func checkSupported(s types.ServiceConfig) (warnings []string, err error) {
-	b, err := json.Marshal(s)
-	if err != nil {
-		return nil, err
+	check := func(key string, rule keyRule, known bool) error {
+		if !known {
+			rule = rejectedBecause("")
+		}
+		switch rule.support {
+		case ignored:
+			warnings = append(warnings, fmt.Sprintf("service %q: %s is ignored: %s", s.Name, key, rule.why))
+		case rejected:
+			why := ""
+			if rule.why != "" {
+				why = ": " + rule.why
+			}
+			return fmt.Errorf("service %q: %s is not supported by opdeploy yet%s (docs/compose.md lists what is)", s.Name, key, why)
+		}
+		return nil
 	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, err
-	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		switch {
-		case supportedKeys[k]:
-		case warnedKeys[k]:
-			warnings = append(warnings, fmt.Sprintf("service %q: %s is ignored by opdeploy", s.Name, k))
-		default:
-			return warnings, fmt.Errorf("service %q: %s is not supported by opdeploy yet (docs/compose.md lists what is)", s.Name, k)
+	for _, k := range setKeys(s, types.ServiceConfig{}) {
+		rule, known := serviceKeys[k]
+		if err := check(k, rule, known); err != nil {
+			return warnings, err
 		}
 	}
-	if s.NetworkMode != "" && s.NetworkMode != "host" && s.NetworkMode != "none" {
-		return warnings, fmt.Errorf("service %q: network_mode %q is not supported by opdeploy yet (only host and none)", s.Name, s.NetworkMode)
-	}
-	if d := s.Deploy; d != nil {
-		// Some deploy fields are structs that marshal even when empty, so a
-		// key counts as set only when it differs from a zero DeployConfig's.
-		var set, zero map[string]json.RawMessage
-		db, _ := json.Marshal(d)
-		zb, _ := json.Marshal(types.DeployConfig{})
-		_ = json.Unmarshal(db, &set)
-		_ = json.Unmarshal(zb, &zero)
-		for _, k := range sortedKeys(set) {
-			if !supportedDeployKeys[k] && string(set[k]) != string(zero[k]) {
-				return warnings, fmt.Errorf("service %q: deploy.%s is not supported by opdeploy yet", s.Name, k)
+	if s.Deploy != nil {
+		for _, k := range setKeys(*s.Deploy, types.DeployConfig{}) {
+			rule, known := deployKeys[k]
+			if err := check("deploy."+k, rule, known); err != nil {
+				return warnings, err
 			}
 		}
-		if d.Resources.Reservations != nil {
-			warnings = append(warnings, fmt.Sprintf("service %q: deploy.resources.reservations is ignored by opdeploy", s.Name))
-		}
 	}
-	if s.GetScale() > 1 && s.ContainerName != "" {
-		return warnings, fmt.Errorf("service %q: %d replicas cannot share container_name %q", s.Name, s.GetScale(), s.ContainerName)
-	}
-	for _, p := range s.Ports {
-		if s.GetScale() > 1 && p.Published != "" && !strings.Contains(p.Published, "-") {
-			return warnings, fmt.Errorf("service %q: %d replicas cannot all publish host port %s (use a range, or leave the host port out)", s.Name, s.GetScale(), p.Published)
-		}
-	}
-	for _, v := range s.Volumes {
-		switch v.Type {
-		case types.VolumeTypeBind, types.VolumeTypeVolume, types.VolumeTypeTmpfs:
-		default:
-			return warnings, fmt.Errorf("service %q: volume type %q (%s) is not supported by opdeploy yet", s.Name, v.Type, v.Target)
+	if s.Build != nil {
+		for _, k := range setKeys(*s.Build, types.BuildConfig{}) {
+			rule, known := buildKeys[k]
+			if err := check("build."+k, rule, known); err != nil {
+				return warnings, err
+			}
 		}
 	}
 	return warnings, nil
 }
 
-// checkNetworkSupported rejects network settings opdeploy does not apply.
-func checkNetworkSupported(key string, n types.NetworkConfig) error {
-	switch {
-	case n.Ipam.Driver != "" || len(n.Ipam.Config) > 0 || len(n.Ipam.Options) > 0:
-		return fmt.Errorf("network %q: ipam is not supported by opdeploy yet", key)
-	case n.EnableIPv6 != nil && *n.EnableIPv6:
-		return fmt.Errorf("network %q: enable_ipv6 is not supported by opdeploy yet", key)
+// setKeys returns the JSON keys of v whose value differs from zero's:
+// some fields are structs that marshal even when empty, so a key counts as
+// set only when it differs from an empty value's.
+func setKeys(v, zero any) []string {
+	var set, empty map[string]json.RawMessage
+	b, _ := json.Marshal(v)
+	zb, _ := json.Marshal(zero)
+	_ = json.Unmarshal(b, &set)
+	_ = json.Unmarshal(zb, &empty)
+	var keys []string
+	for k, raw := range set {
+		if string(raw) != string(empty[k]) {
+			keys = append(keys, k)
+		}
 	}
-	return nil
+	sort.Strings(keys)
+	return keys
 }

@@ -115,23 +115,28 @@ func (d *Deployment) up(ctx context.Context, opts target.UpOptions, deadline tim
 // imagesDone, the plan's pulls and builds have run: it plans containers
 // only, against the images they made.
 func (d *Deployment) plan(ctx context.Context, cli dockerapi.API, services []types.ServiceConfig, mon *monitor, opts target.UpOptions, imagesDone bool) (*plan, observedState, error) {
-	obs, desired, err := d.observe(ctx, cli, services, mon)
+	networks, volumes, err := d.resources(services)
+	if err != nil {
+		return nil, observedState{}, err
+	}
+	obs, desired, err := d.observe(ctx, cli, services, networks, mon)
 	if err != nil {
 		return nil, obs, err
-	}
-	for _, s := range desired {
-		if s.Pull == "never" && s.ImageID == "" && !s.Build && !s.Binary {
-			return nil, obs, fmt.Errorf("service %q: image %s is not present and pull_policy is never", s.name(), s.Image)
-		}
 	}
 	known := map[string]bool{}
 	for _, s := range d.project.AllServices() {
 		known[s.Name] = true
 	}
-	networks, volumes := d.resources(services)
 	p := reconcile(d.project.Name, networks, volumes, desired, known, obs, reconcileOptions{
 		ForceRecreate: opts.ForceRecreate, NoRecreate: opts.NoRecreate,
 		RemoveOrphans: opts.RemoveOrphans, Build: opts.Build, ImagesDone: imagesDone,
 	})
+	pending := map[string]bool{}
+	for _, op := range p.Images {
+		pending[op.Name] = true
+	}
+	if err := checkImages(desired, obs, pending); err != nil {
+		return nil, obs, err
+	}
 	return p, obs, nil
 }

@@ -3,9 +3,9 @@ package local
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
-	"github.com/distribution/reference"
 
 	"github.com/opdeploy/opdeploy/target"
 )
@@ -15,36 +15,31 @@ import (
 // local_deployment call. It returns, by service, warnings about keys
 // ignored safely.
 func validateProject(p *types.Project) (warnings map[string][]string, err error) {
+	if len(p.Jobs) > 0 {
+		return nil, fmt.Errorf("jobs are not supported by opdeploy yet (%s)", strings.Join(sortedKeys(p.Jobs), ", "))
+	}
 	names := p.ServiceNames()
 	target.SortNatural(names)
-	usedNetworks := map[string]bool{}
 	warnings = map[string][]string{}
 	for _, name := range names {
 		s := p.Services[name]
-		w, err := checkSupported(s)
-		if len(w) > 0 {
-			warnings[name] = w
-		}
-		if err != nil {
-			return warnings, err
-		}
-		if s.Image != "" {
-			if _, err := reference.ParseNormalizedNamed(s.Image); err != nil {
-				return warnings, fmt.Errorf("service %q: image %q is not a valid image reference: %v", s.Name, s.Image, err)
-			}
-		}
-		if s.NetworkMode == "" {
-			for key := range s.Networks {
-				usedNetworks[key] = true
-			}
-		}
-	}
-	for _, key := range sortedKeys(usedNetworks) {
-		if n, ok := p.Networks[key]; ok {
-			if err := checkNetworkSupported(key, n); err != nil {
+		for _, check := range []func() ([]string, error){
+			func() ([]string, error) { return checkSupported(s) },
+			func() ([]string, error) { return validateService(p, s) },
+			func() ([]string, error) { return validateFiles(p, s) },
+		} {
+			w, err := check()
+			warnings[name] = append(warnings[name], w...)
+			if err != nil {
 				return warnings, err
 			}
 		}
+		if len(warnings[name]) == 0 {
+			delete(warnings, name)
+		}
+	}
+	if err := validateNetworks(p, names); err != nil {
+		return warnings, err
 	}
 	if err := checkHostPorts(p, names); err != nil {
 		return warnings, err

@@ -22,7 +22,7 @@ type role struct {
 }
 
 func (d *Deployment) role(s types.ServiceConfig) role {
-	return role{Name: s.Name, Replicas: s.GetScale(), OneShot: d.oneShot[s.Name], Restart: s.Restart}
+	return role{Name: s.Name, Replicas: s.GetScale(), OneShot: d.oneShot[s.Name], Restart: restartOf(s)}
 }
 
 // verdict is what opdeploy concludes about one container: the one rule
