@@ -18,7 +18,8 @@ const labelTestProject = "dev.opdeploy.test.project"
 // engineCmd acts on the engine directly, behind opdeploy's back, as an
 // operator or another tool would:
 //
-//	engine stop|kill|start|rm CONTAINER
+//	engine stop|kill|start|rm|pause CONTAINER
+//	engine disconnect NETWORK CONTAINER
 //	engine run NAME NETWORK    a container of $TESTIMAGE outside the project, on NETWORK
 //	engine top CONTAINER       prints the command line of each of its processes
 //	engine image-id REF VAR    sets $VAR to the ID of an image
@@ -39,6 +40,13 @@ func engineCmd(ts *testscript.TestScript, neg bool, args []string) {
 		_, err = cli.ContainerStart(ctx, args[1], client.ContainerStartOptions{})
 	case "rm":
 		_, err = cli.ContainerRemove(ctx, args[1], client.ContainerRemoveOptions{Force: true})
+	case "pause":
+		_, err = cli.ContainerPause(ctx, args[1], client.ContainerPauseOptions{})
+	case "disconnect":
+		if len(args) != 3 {
+			ts.Fatalf("usage: engine disconnect NETWORK CONTAINER")
+		}
+		_, err = cli.NetworkDisconnect(ctx, args[1], client.NetworkDisconnectOptions{Container: args[2], Force: true})
 	case "image-id":
 		var res client.ImageInspectResult
 		if len(args) != 3 {

@@ -187,6 +187,19 @@ func (x *executor) runService(ctx context.Context, s types.ServiceConfig, ops, r
 				id = op.ContainerID
 			case opRemoveContainer:
 				return x.removeContainer(gctx, op)
+			case opUnpauseContainer, opConnectContainer:
+				// Running already: made whole again, it is current as it is,
+				// its health to be confirmed with the engine.
+				if err := x.repairContainer(gctx, op); err != nil {
+					return err
+				}
+				x.mu.Lock()
+				x.current[s.Name] = append(x.current[s.Name], op.ContainerID)
+				b := x.watched[op.ContainerID]
+				b.Confirm = true
+				x.watched[op.ContainerID] = b
+				x.mu.Unlock()
+				return nil
 			}
 			if err != nil {
 				return err
@@ -223,7 +236,7 @@ func (x *executor) markFresh(ids []string) {
 	x.mu.Lock()
 	for _, id := range ids {
 		b := x.watched[id]
-		b.Fresh, b.Starts = true, starts[id]
+		b.Fresh, b.Starts, b.Confirm = true, starts[id], true
 		x.watched[id] = b
 	}
 	x.mu.Unlock()

@@ -3,6 +3,7 @@ package local
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/moby/moby/api/types/mount"
@@ -212,4 +213,39 @@ func (x *executor) restartContainers(ctx context.Context, s types.ServiceConfig,
 	x.current[s.Name] = append(x.current[s.Name], ids...)
 	x.mu.Unlock()
 	return err
+}
+
+// repairContainer makes a running container whole again: unpauses it, or
+// connects it to the networks it was cut off from, with the endpoint
+// settings (aliases, addresses) it was created with.
+func (x *executor) repairContainer(ctx context.Context, op operation) error {
+	s := op.Service
+	switch op.Kind {
+	case opUnpauseContainer:
+		x.event(target.Container(op.Name), s.Name, target.ActionStarting, "unpausing", false, nil)
+		if _, err := x.cli.ContainerUnpause(ctx, op.ContainerID, client.ContainerUnpauseOptions{}); err != nil {
+			return fmt.Errorf("service %q: unpause %s: %w", s.Name, op.Name, err)
+		}
+		x.event(target.Container(op.Name), s.Name, target.ActionStarted, "unpaused", true, nil)
+	case opConnectContainer:
+		spec, err := buildContainerSpec(x.d.project, s, specOptions{Number: op.Number, APIVersion: x.apiVersion})
+		if err != nil {
+			return err
+		}
+		want := map[string]bool{}
+		for _, n := range op.Networks {
+			want[n] = true
+		}
+		for _, n := range spec.Networks {
+			if !want[n.Network] {
+				continue
+			}
+			x.event(target.Container(op.Name), s.Name, target.ActionStarting, "connecting to "+n.Network, false, nil)
+			if _, err := x.cli.NetworkConnect(ctx, n.Network, client.NetworkConnectOptions{Container: op.ContainerID, EndpointConfig: n.Endpoint}); err != nil {
+				return fmt.Errorf("service %q: connect %s to %s: %w", s.Name, op.Name, n.Network, err)
+			}
+		}
+		x.event(target.Container(op.Name), s.Name, target.ActionStarted, "connected to "+strings.Join(op.Networks, ", "), true, nil)
+	}
+	return nil
 }

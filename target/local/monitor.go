@@ -3,6 +3,7 @@ package local
 import (
 	"context"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,6 +40,9 @@ type containerState struct {
 	// truth, to the second).
 	StartedAt time.Time
 	Labels    map[string]string
+	// Networks are the engine names of the networks it is attached to, as
+	// the last listing said (network events are not followed).
+	Networks []string
 	// HealthGuessed: Health is "starting" until an inspect says whether
 	// the image has a healthcheck (monitor_health.go).
 	HealthGuessed bool
@@ -310,6 +314,12 @@ func stateFromSummary(c container.Summary, now time.Time) *containerState {
 	st.Number, _ = strconv.Atoi(c.Labels[labelNumber])
 	if len(c.Names) > 0 {
 		st.Name = strings.TrimPrefix(c.Names[0], "/")
+	}
+	if c.NetworkSettings != nil {
+		for name := range c.NetworkSettings.Networks {
+			st.Networks = append(st.Networks, name)
+		}
+		sort.Strings(st.Networks)
 	}
 	switch {
 	case c.Health != nil && c.Health.Status != "" && c.Health.Status != container.NoHealthcheck:

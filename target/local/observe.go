@@ -27,7 +27,7 @@ func (d *Deployment) observe(ctx context.Context, cli dockerapi.API, services []
 		svc, known := d.project.Services[c.Service]
 		obs.Containers = append(obs.Containers, observedContainer{
 			ID: c.ID, Name: c.Name, Service: c.Service, Number: c.Number, State: c.State,
-			Hash: c.Labels[labelConfigHash], ImageID: c.Labels[labelImage],
+			Hash: c.Labels[labelConfigHash], ImageID: c.Labels[labelImage], Networks: c.Networks,
 			Completed: known && d.oneShot[c.Service] && c.State == target.StateExited && c.ExitCode == 0 && !willRestart(restartOf(svc), 0),
 		})
 	}
@@ -101,7 +101,7 @@ func (d *Deployment) observe(ctx context.Context, cli dockerapi.API, services []
 		}
 		desired = append(desired, desiredService{
 			Config: s, Replicas: s.GetScale(), Hash: hash, Image: ref, ImageID: obs.Images[ref].ID,
-			Build: s.Build != nil, Binary: binary, Pull: s.PullPolicy,
+			Build: s.Build != nil, Binary: binary, Pull: s.PullPolicy, Networks: d.networksOf(s),
 		})
 	}
 	return obs, desired, nil

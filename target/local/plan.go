@@ -26,6 +26,8 @@ const (
 	opRecreate         opKind = "recreate container"
 	opStartContainer   opKind = "start container"
 	opRestartContainer opKind = "restart container"
+	opUnpauseContainer opKind = "unpause container"
+	opConnectContainer opKind = "connect container"
 	opRemoveContainer  opKind = "remove container"
 	opKeepOrphan       opKind = "keep orphan container"
 )
@@ -58,6 +60,8 @@ type operation struct {
 	Number      int
 	ContainerID string
 	ImageID     string
+	// Networks are the networks a connect attaches the container to again.
+	Networks []string
 }
 
 func (o operation) String() string {
@@ -297,6 +301,8 @@ func planContainers(project string, s desiredService, existing []observedContain
 		switch {
 		case !ok:
 			op.Kind, op.ContainerID = opCreateContainer, ""
+		case opts.NoRecreate && c.State == target.StatePaused:
+			op.Kind, op.Name, op.Reason = opUnpauseContainer, c.Name, "paused"
 		case opts.NoRecreate:
 			if c.State == target.StateRunning || c.State == target.StateRestarting {
 				keep = append(keep, c)
@@ -313,6 +319,12 @@ func planContainers(project string, s desiredService, existing []observedContain
 			op.Kind, op.Reason = opRecreate, "image changed"
 		case networkStopped[c.ID] != "":
 			op.Kind, op.Name, op.Reason = opStartContainer, c.Name, "network "+networkStopped[c.ID]+" recreated"
+		case c.State == target.StatePaused:
+			op.Kind, op.Name, op.Reason = opUnpauseContainer, c.Name, "paused"
+		case upToDate && !c.Completed && len(missingNetworks(s.Networks, c.Networks)) > 0:
+			missing := missingNetworks(s.Networks, c.Networks)
+			op.Kind, op.Name, op.Networks = opConnectContainer, c.Name, missing
+			op.Reason = "disconnected from " + strings.Join(missing, ", ")
 		case upToDate:
 			keep = append(keep, c)
 			continue

@@ -19,6 +19,9 @@ type desiredService struct {
 	Build    bool   // the service has a build section
 	Binary   bool   // the image is a subject's binary_image, built before planning
 	Pull     string // pull_policy
+	// Networks are the engine names of the networks its containers are
+	// attached to (none when they use another network namespace).
+	Networks []string
 }
 
 func (s desiredService) name() string { return s.Config.Name }
@@ -57,6 +60,8 @@ type observedContainer struct {
 	// Completed is true for a one-shot container that exited 0 and that the
 	// engine will not restart: it is done, and up leaves it alone.
 	Completed bool
+	// Networks are the engine names of the networks it is attached to.
+	Networks []string
 }
 
 // observedState is everything of the project that exists on the engine.

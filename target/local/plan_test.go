@@ -136,6 +136,19 @@ func TestReconcile(t *testing.T) {
 			}},
 		},
 		{
+			// db was paused behind opdeploy's back and web cut off its
+			// network: up makes them whole again without recreating them.
+			name: "repair",
+			services: []desiredService{
+				func() desiredService { s := svc("db", 1, "h1", "sha:db"); s.Networks = []string{"p_default"}; return s }(),
+				func() desiredService { s := svc("web", 1, "h2", "sha:web"); s.Networks = []string{"p_default"}; return s }(),
+			},
+			obs: observedState{Networks: map[string]observedResource{"p_default": {}}, Volumes: map[string]observedResource{"p_data": {}}, Containers: []observedContainer{
+				func() observedContainer { c := ctr("db", 1, target.StatePaused, "h1", "sha:db"); c.Networks = []string{"p_default"}; return c }(),
+				ctr("web", 1, target.StateRunning, "h2", "sha:web"),
+			}},
+		},
+		{
 			// A network of that name exists without the project's label.
 			name:     "foreign-network",
 			services: []desiredService{svc("db", 1, "h1", "sha:db")},

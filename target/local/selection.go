@@ -120,3 +120,35 @@ func (d *Deployment) unknownService(name string) error {
 	}
 	return fmt.Errorf("no service %q in project %q (services: %s)", name, d.project.Name, strings.Join(d.Describe().ServiceNames(), ", "))
 }
+
+// networksOf lists the engine names of the networks a service's containers
+// are attached to: none when they use the host's or another container's
+// network namespace.
+func (d *Deployment) networksOf(s types.ServiceConfig) []string {
+	if s.NetworkMode != "" {
+		return nil
+	}
+	var out []string
+	for _, key := range sortedKeys(s.Networks) {
+		if n, ok := d.project.Networks[key]; ok {
+			out = append(out, n.Name)
+		}
+	}
+	return out
+}
+
+// missingNetworks lists the networks of want a container is not attached
+// to: it was disconnected behind opdeploy's back, or by ctx.disconnect.
+func missingNetworks(want, attached []string) []string {
+	on := map[string]bool{}
+	for _, n := range attached {
+		on[n] = true
+	}
+	var out []string
+	for _, n := range want {
+		if !on[n] {
+			out = append(out, n)
+		}
+	}
+	return out
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
@@ -55,7 +56,13 @@ func (d *Deployment) Status(ctx context.Context, opts target.StatusOptions) (*ta
 			}
 			claimed[c.ID] = true
 			row := statusRow(c, now)
-			v := judge(*stateFromSummary(c, now), r, nil, now)
+			cs := stateFromSummary(c, now)
+			v := judge(*cs, r, nil, now)
+			if missing := missingNetworks(d.networksOf(s), cs.Networks); v.Ready && len(missing) > 0 {
+				// Running and healthy, but cut off: its healthcheck runs
+				// inside it and cannot tell. up connects it again.
+				v = verdict{Reason: "disconnected from " + strings.Join(missing, ", ") + " (up connects it again)"}
+			}
 			row.Ready, row.Reason, row.Counted = v.Ready, v.Reason, true
 			st.AllHealthy = st.AllHealthy && v.Ready
 			st.Services = append(st.Services, row)

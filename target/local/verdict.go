@@ -54,6 +54,11 @@ type baseline struct {
 	// Dies is its die count when the wait began: for a container the wait
 	// did not start, any die since is a crash.
 	Dies int
+	// Confirm: what the events say of its health must be confirmed with
+	// the engine before a wait ends (see waitConfirmed). True for the
+	// containers this run started or made whole again (unpaused: no
+	// event says what its health became meanwhile).
+	Confirm bool
 }
 
 // crashedSince reports whether the container exited since the wait began

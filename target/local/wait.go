@@ -28,7 +28,7 @@ func (d *Deployment) waitExecutor(cli dockerapi.API, mon *monitor, progress targ
 			}
 			x.current[s.Name] = append(x.current[s.Name], c.ID)
 			if restarting {
-				x.watched[c.ID] = baseline{Fresh: true, Starts: c.Starts, Dies: c.Dies}
+				x.watched[c.ID] = baseline{Fresh: true, Starts: c.Starts, Dies: c.Dies, Confirm: true}
 			}
 		}
 	}
@@ -92,7 +92,7 @@ func (x *executor) waitConfirmed(ctx context.Context, ids []string, cond func([]
 		}
 		confirmed := true
 		for _, id := range ids {
-			if !watched[id].Fresh {
+			if !watched[id].Confirm {
 				continue
 			}
 			res, err := x.cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
