@@ -141,10 +141,18 @@ func TestReconcile(t *testing.T) {
 			name: "repair",
 			services: []desiredService{
 				func() desiredService { s := svc("db", 1, "h1", "sha:db"); s.Networks = []string{"p_default"}; return s }(),
-				func() desiredService { s := svc("web", 1, "h2", "sha:web"); s.Networks = []string{"p_default"}; return s }(),
+				func() desiredService {
+					s := svc("web", 1, "h2", "sha:web")
+					s.Networks = []string{"p_default"}
+					return s
+				}(),
 			},
 			obs: observedState{Networks: map[string]observedResource{"p_default": {}}, Volumes: map[string]observedResource{"p_data": {}}, Containers: []observedContainer{
-				func() observedContainer { c := ctr("db", 1, target.StatePaused, "h1", "sha:db"); c.Networks = []string{"p_default"}; return c }(),
+				func() observedContainer {
+					c := ctr("db", 1, target.StatePaused, "h1", "sha:db")
+					c.Networks = []string{"p_default"}
+					return c
+				}(),
 				ctr("web", 1, target.StateRunning, "h2", "sha:web"),
 			}},
 		},
