@@ -27,6 +27,7 @@ func validateProject(p *types.Project) (warnings map[string][]string, err error)
 			func() ([]string, error) { return checkSupported(s) },
 			func() ([]string, error) { return validateService(p, s) },
 			func() ([]string, error) { return validateFiles(p, s) },
+			func() ([]string, error) { return nil, validateValues(p, s) },
 		} {
 			w, err := check()
 			warnings[name] = append(warnings[name], w...)
@@ -39,6 +40,12 @@ func validateProject(p *types.Project) (warnings map[string][]string, err error)
 		}
 	}
 	if err := validateNetworks(p, names); err != nil {
+		return warnings, err
+	}
+	if err := validateNames(p, names); err != nil {
+		return warnings, err
+	}
+	if err := validateHealthyDependencies(p, names); err != nil {
 		return warnings, err
 	}
 	if err := checkHostPorts(p, names); err != nil {
@@ -62,6 +69,9 @@ type hostPort struct {
 func checkHostPorts(p *types.Project, names []string) error {
 	var seen []hostPort
 	for _, name := range names {
+		if p.Services[name].NetworkMode == "host" {
+			continue // the engine ignores published ports on the host's network
+		}
 		for _, port := range p.Services[name].Ports {
 			n, err := strconv.Atoi(port.Published)
 			if err != nil {
