@@ -93,7 +93,9 @@ func (s *Subject) runCheck(ctx context.Context, op target.Operator, c check) Che
 	start := time.Now()
 	var err error
 	if c.fn != nil {
-		r.Detail, err = s.runFuncCheck(ctx, c.fn)
+		fctx, cancel := context.WithTimeoutCause(ctx, c.fn.Timeout, fmt.Errorf("check %s: not done within %s", c.fn.Name, c.fn.Timeout))
+		r.Detail, err = s.runFuncCheck(fctx, c.fn)
+		cancel()
 	} else {
 		r.Detail, err = probe(ctx, op, c.spec)
 	}

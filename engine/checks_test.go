@@ -93,3 +93,20 @@ subject(name = "s", target = local_deployment(services = {"api": {"image": "x"}}
 		t.Errorf("reports %+v", reports)
 	}
 }
+
+// A check written in Starlark ends at its timeout.
+func TestStarlarkCheckEndsAtItsTimeout(t *testing.T) {
+	s, _ := loadRecording(t, `
+def slow(ctx):
+    ctx.sleep("1h")
+    return True
+subject(name = "s", target = local_deployment(services = {"api": {"image": "x"}}), checks = [check("slow", slow, timeout = "100ms")])
+`)
+	results, err := s.RunChecks(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(results) != 1 || results[0].OK || !strings.Contains(results[0].Detail, "not done within 100ms") {
+		t.Errorf("results %+v", results)
+	}
+}

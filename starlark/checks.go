@@ -16,6 +16,9 @@ const (
 
 	defaultCheckTimeout = 2 * gotime.Second
 	defaultExecTimeout  = 5 * gotime.Second
+	// defaultFuncCheckTimeout bounds a check written in Starlark, which may
+	// make several ctx steps.
+	defaultFuncCheckTimeout = 30 * gotime.Second
 	// minCheckTimeout refuses a zero or negative check timeout.
 	minCheckTimeout = gotime.Millisecond
 )
@@ -138,14 +141,15 @@ func checkBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tu
 		return nil, err
 	}
 	var (
-		name NonEmptyString
-		fn   starlark.Callable
+		name    NonEmptyString
+		fn      starlark.Callable
+		timeout = Duration{D: defaultFuncCheckTimeout, Min: minCheckTimeout}
 	)
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &name, "fn", &fn); err != nil {
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &name, "fn", &fn, "timeout?", &timeout); err != nil {
 		return nil, err
 	}
 	if err := takesOneArgument(fn); err != nil {
 		return nil, fmt.Errorf("%s %q: %v", b.Name(), name, err)
 	}
-	return &checkValue{spec: target.CheckSpec{Name: string(name), Kind: "starlark", Pos: callerPos(thread)}, fn: fn}, nil
+	return &checkValue{spec: target.CheckSpec{Name: string(name), Kind: "starlark", Timeout: timeout.D, Pos: callerPos(thread)}, fn: fn}, nil
 }

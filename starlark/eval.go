@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	gotime "time"
 
 	"go.starlark.net/lib/json"
 	"go.starlark.net/lib/time"
@@ -80,9 +81,10 @@ type Subject struct {
 
 // FuncCheck is a check written in Starlark.
 type FuncCheck struct {
-	Name string
-	Pos  target.Pos
-	Fn   starlark.Callable
+	Name    string
+	Pos     target.Pos
+	Fn      starlark.Callable
+	Timeout gotime.Duration // per run
 }
 
 // Sequence is an operational sequence a subject registered.

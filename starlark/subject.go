@@ -77,7 +77,7 @@ func (s *subjectValue) validateChecks() ([]target.CheckSpec, []*FuncCheck, error
 		}
 		seen[spec.Name] = spec.Pos
 		if c.fn != nil {
-			funcs = append(funcs, &FuncCheck{Name: spec.Name, Pos: spec.Pos, Fn: c.fn})
+			funcs = append(funcs, &FuncCheck{Name: spec.Name, Pos: spec.Pos, Fn: c.fn, Timeout: spec.Timeout})
 			continue
 		}
 		if _, ok := desc.Service(spec.Service); !ok {
