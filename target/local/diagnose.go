@@ -32,7 +32,7 @@ func (x *executor) diagnose(ctx context.Context, services []types.ServiceConfig,
 			continue
 		}
 		for _, id := range ids {
-			fmt.Fprintf(&b, "\n%s", describeContainer(ctx, x.cli, id, 5))
+			fmt.Fprintf(&b, "\n%s", describeContainer(ctx, x.cli, id, stateOf(snap, id), 5))
 		}
 	}
 	return &diagnosis{text: b.String(), cause: cause}
@@ -49,11 +49,20 @@ func (e *diagnosis) Error() string { return e.text }
 func (e *diagnosis) Unwrap() error { return e.cause }
 
 // describeContainer says, for a person, what state a container is in, with
-// its last healthcheck output and last log lines.
-func describeContainer(ctx context.Context, cli dockerapi.API, id string, logLines int) string {
-	res, err := cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
+// its last healthcheck output and last log lines. known is what the
+// monitor knows of it: an engine can hold an inspect for long (a paused
+// container whose healthcheck is stuck), so the inspect gets its own short
+// bound, and the description falls back to what is known.
+func describeContainer(ctx context.Context, cli dockerapi.API, id string, known containerState, logLines int) string {
+	ictx, cancel := context.WithTimeout(ctx, describeBound)
+	res, err := cli.ContainerInspect(ictx, id, client.ContainerInspectOptions{})
+	cancel()
 	if err != nil {
-		return fmt.Sprintf("  %s: %v", id[:min(12, len(id))], err)
+		name := known.Name
+		if name == "" {
+			name = dockerapi.ShortID(id)
+		}
+		return fmt.Sprintf("  service %q, container %s: %s (the engine did not describe it: %v)", known.Service, name, known.State, err)
 	}
 	c := res.Container
 	var b strings.Builder
@@ -73,7 +82,9 @@ func describeContainer(ctx context.Context, cli dockerapi.API, id string, logLin
 	if c.RestartCount > 0 {
 		fmt.Fprintf(&b, ", restarted %s", times(c.RestartCount))
 	}
-	if lines := tailLogs(ctx, cli, id, logLines); len(lines) > 0 {
+	lctx, cancel := context.WithTimeout(ctx, describeBound)
+	defer cancel()
+	if lines := tailLogs(lctx, cli, id, logLines); len(lines) > 0 {
 		fmt.Fprintf(&b, "\n    last log lines:")
 		for _, l := range lines {
 			fmt.Fprintf(&b, "\n      %s", l)
@@ -96,20 +107,35 @@ func oneLine(s string) string {
 func (x *executor) describeAll(ctx context.Context, ids []string) string {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), diagnoseBound)
 	defer cancel()
+	snap, _ := x.mon.snapshot()
 	var parts []string
 	for _, id := range ids {
-		parts = append(parts, describeContainer(ctx, x.cli, id, 5))
+		parts = append(parts, describeContainer(ctx, x.cli, id, stateOf(snap, id), 5))
 	}
 	return strings.Join(parts, "\n")
 }
 
 // diagnoseBound bounds the inspects and log reads that explain a failure:
-// the explanation must not outlast a stalled engine.
-const diagnoseBound = 10 * time.Second
+// the explanation must not outlast a stalled engine. describeBound bounds
+// each container's part of it.
+const (
+	diagnoseBound = 10 * time.Second
+	describeBound = 3 * time.Second
+)
 
 func times(n int) string {
 	if n == 1 {
 		return "once"
 	}
 	return fmt.Sprintf("%d times", n)
+}
+
+// stateOf finds a container in a snapshot (zero when it is not there).
+func stateOf(snap []containerState, id string) containerState {
+	for _, c := range snap {
+		if c.ID == id {
+			return c
+		}
+	}
+	return containerState{ID: id}
 }
