@@ -116,7 +116,6 @@ func buildContainerSpec(p *types.Project, s types.ServiceConfig, opts specOption
 		CapAdd:         s.CapAdd,
 		CapDrop:        s.CapDrop,
 		ExtraHosts:     s.ExtraHosts.AsList(":"),
-		SecurityOpt:    s.SecurityOpt,
 		ReadonlyRootfs: s.ReadOnly,
 		ShmSize:        int64(s.ShmSize),
 		PortBindings:   network.PortMap{},
@@ -136,6 +135,7 @@ func buildContainerSpec(p *types.Project, s types.ServiceConfig, opts specOption
 		return nil, fmt.Errorf("service %q: %w", s.Name, err)
 	}
 	host.RestartPolicy = restart
+	addSecurityOptions(s, host)
 	host.Resources = resources(s, host.Resources)
 	addNamespaces(s, host)
 	addDevices(s, host)

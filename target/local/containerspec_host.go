@@ -110,3 +110,17 @@ func addDevices(s types.ServiceConfig, host *container.HostConfig) {
 		host.Devices = append(host.Devices, container.DeviceMapping{PathOnHost: d.Source, PathInContainer: target, CgroupPermissions: perms})
 	}
 }
+
+// addSecurityOptions passes security_opt on, but for systempaths=unconfined:
+// that one the docker CLI and compose turn into empty masked and read-only
+// path lists (the engine itself rejects it), which lets a container write
+// /proc/sys and /sys — what a Docker engine nested in a container needs.
+func addSecurityOptions(s types.ServiceConfig, host *container.HostConfig) {
+	for _, opt := range s.SecurityOpt {
+		if opt == "systempaths=unconfined" {
+			host.MaskedPaths, host.ReadonlyPaths = []string{}, []string{}
+			continue
+		}
+		host.SecurityOpt = append(host.SecurityOpt, opt)
+	}
+}

@@ -130,3 +130,36 @@ services:
 		t.Errorf("unresolved %s %v", u.NetworkMode, u.VolumesFrom)
 	}
 }
+
+// TestContainerSpecSystemPaths: security_opt systempaths=unconfined is a
+// client-side option (the docker CLI and compose turn it into empty masked
+// and read-only path lists); the engine rejects it as a security option.
+func TestContainerSpecSystemPaths(t *testing.T) {
+	p := loadCompose(t, `
+services:
+  node:
+    image: x
+    security_opt: [seccomp=unconfined, systempaths=unconfined]
+  plain:
+    image: x
+    security_opt: [no-new-privileges]
+`)
+	spec, err := buildContainerSpec(p, p.Services["node"], specOptions{Number: 1, Image: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := spec.Host
+	if strings.Join(h.SecurityOpt, " ") != "seccomp=unconfined" {
+		t.Errorf("SecurityOpt = %q, want only seccomp=unconfined", h.SecurityOpt)
+	}
+	if h.MaskedPaths == nil || len(h.MaskedPaths) != 0 || h.ReadonlyPaths == nil || len(h.ReadonlyPaths) != 0 {
+		t.Errorf("MaskedPaths = %#v, ReadonlyPaths = %#v, want both empty and set", h.MaskedPaths, h.ReadonlyPaths)
+	}
+	spec, err = buildContainerSpec(p, p.Services["plain"], specOptions{Number: 1, Image: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if spec.Host.MaskedPaths != nil || spec.Host.ReadonlyPaths != nil {
+		t.Errorf("plain: masked/readonly paths set: %#v %#v", spec.Host.MaskedPaths, spec.Host.ReadonlyPaths)
+	}
+}
