@@ -45,6 +45,10 @@ func (r faultingResolver) Local(context.Context, target.LocalSpec) (target.Deplo
 	return r.t, nil
 }
 
+func (r faultingResolver) Swarm(context.Context, target.SwarmSpec) (target.DeploymentTarget, error) {
+	return r.t, nil
+}
+
 func loadFaulting(t *testing.T, src string) (*Subject, *faultingTarget) {
 	t.Helper()
 	ft := &faultingTarget{fakeTarget: &fakeTarget{}}

@@ -152,6 +152,10 @@ func (rr recordingResolver) Local(context.Context, target.LocalSpec) (target.Dep
 	return rr.t, nil
 }
 
+func (rr recordingResolver) Swarm(context.Context, target.SwarmSpec) (target.DeploymentTarget, error) {
+	return rr.t, nil
+}
+
 func loadRecording(t *testing.T, src string) (*Subject, *recordingTarget) {
 	t.Helper()
 	rt := newRecordingTarget(t)

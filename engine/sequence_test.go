@@ -44,6 +44,10 @@ func (r fakeResolver) Local(context.Context, target.LocalSpec) (target.Deploymen
 	return r.t, nil
 }
 
+func (r fakeResolver) Swarm(context.Context, target.SwarmSpec) (target.DeploymentTarget, error) {
+	return r.t, nil
+}
+
 func loadFake(t *testing.T, src string) (*Subject, *fakeTarget) {
 	t.Helper()
 	ft := &fakeTarget{}

@@ -15,8 +15,17 @@ import (
 // fakeResolver builds targets from the Starlark services alone, so these
 // tests need neither compose files nor Docker.
 type fakeResolver struct {
-	calls []target.LocalSpec
-	err   error
+	calls      []target.LocalSpec
+	swarmCalls []target.SwarmSpec
+	err        error
+}
+
+func (r *fakeResolver) Swarm(_ context.Context, spec target.SwarmSpec) (target.DeploymentTarget, error) {
+	r.swarmCalls = append(r.swarmCalls, spec)
+	if r.err != nil {
+		return nil, r.err
+	}
+	return &fakeTarget{spec: target.LocalSpec{ComposeSpec: spec.ComposeSpec, Pos: spec.Pos}, kind: "swarm"}, nil
 }
 
 func (r *fakeResolver) Local(_ context.Context, spec target.LocalSpec) (target.DeploymentTarget, error) {
@@ -30,9 +39,15 @@ func (r *fakeResolver) Local(_ context.Context, spec target.LocalSpec) (target.D
 type fakeTarget struct {
 	target.DeploymentTarget // lifecycle methods are never called here
 	spec                    target.LocalSpec
+	kind                    string // "fake" unless set
 }
 
-func (f *fakeTarget) Kind() string    { return "fake" }
+func (f *fakeTarget) Kind() string {
+	if f.kind != "" {
+		return f.kind
+	}
+	return "fake"
+}
 func (f *fakeTarget) Project() string { return f.spec.Project }
 func (f *fakeTarget) Describe() target.Description {
 	d := target.Description{Kind: "fake", Project: f.spec.Project, Inactive: map[string][]string{}}

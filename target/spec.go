@@ -50,7 +50,33 @@ type LocalSpec struct {
 // Resolving must not change anything on any engine.
 type Resolver interface {
 	Local(ctx context.Context, spec LocalSpec) (DeploymentTarget, error)
+	Swarm(ctx context.Context, spec SwarmSpec) (DeploymentTarget, error)
 }
+
+// SwarmSpec is what a subject asks of a Docker Swarm: a compose project
+// deployed as swarm services, through the manager at Endpoint
+// (docs/swarm.md).
+type SwarmSpec struct {
+	ComposeSpec
+	// Endpoint is the manager's Engine API address, "unix:///path" or
+	// "tcp://host:port". Empty means DOCKER_HOST (else the local socket).
+	Endpoint string
+	// Images says how images reach the nodes: ImagesPull (each node pulls)
+	// or ImagesLoad (copied from the local engine into each node that lacks
+	// them).
+	Images string
+	// BinaryImages are built on the local engine before the images are
+	// loaded into the nodes; services refer to them by tag.
+	BinaryImages []BinaryImage
+	// Pos is where the deployment was declared.
+	Pos Pos
+}
+
+// How a swarm's nodes get their images (SwarmSpec.Images).
+const (
+	ImagesPull = "pull"
+	ImagesLoad = "load"
+)
 
 // BinaryImage is an image a subject builds from host executables, the
 // shared libraries they load, and listed files: no Dockerfile, no registry.

@@ -41,6 +41,9 @@ type ServiceStatus struct {
 	Service   string
 	Container string // "" when missing
 	Number    int    // replica number, from 1
+	// Node is the machine the replica runs on, for multi-node targets
+	// ("" on the local engine).
+	Node      string
 	State     State
 	Health    Health
 	ExitCode  int

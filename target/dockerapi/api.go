@@ -55,6 +55,8 @@ type API interface {
 	ImageImport(ctx context.Context, source client.ImageImportSource, ref string, options client.ImageImportOptions) (client.ImageImportResult, error)
 
 	Events(ctx context.Context, options client.EventsListOptions) client.EventsResult
+
+	SwarmAPI
 }
 
 var _ API = (*client.Client)(nil)

@@ -23,6 +23,9 @@ const defaultSocket = "unix:///var/run/docker.sock"
 type Engine struct {
 	// CallTimeout bounds each API call (DefaultCallTimeout when zero).
 	CallTimeout time.Duration
+	// Endpoint is the engine's address ("unix:///…", "tcp://host:port");
+	// empty means the environment's (DOCKER_HOST, else the local socket).
+	Endpoint string
 	// Connect makes the client; nil means the environment's (DOCKER_HOST
 	// and friends, API version negotiated: ours speak 1.41). Tests supply
 	// their own.
@@ -48,6 +51,9 @@ func (e *Engine) Client(ctx context.Context) (API, error) {
 		connect := e.Connect
 		if connect == nil {
 			connect = connectFromEnv
+			if e.Endpoint != "" {
+				connect = connectTo(e.Endpoint)
+			}
 		}
 		timeout := e.CallTimeout
 		if timeout <= 0 {
@@ -96,6 +102,35 @@ func connectFromEnv(ctx context.Context) (API, error) {
 		return nil, &UnreachableError{Endpoint: endpoint(), Err: err}
 	}
 	return cli, nil
+}
+
+// NewEngineAt returns an engine at an explicit endpoint, connected lazily
+// like NewEngine's: a swarm manager, or one node's engine.
+func NewEngineAt(endpoint string, callTimeout time.Duration) *Engine {
+	return &Engine{CallTimeout: callTimeout, Endpoint: endpoint}
+}
+
+// connectTo connects to the engine at endpoint, negotiating the API
+// version with a ping bounded by ctx.
+func connectTo(endpoint string) func(ctx context.Context) (API, error) {
+	return func(ctx context.Context) (API, error) {
+		cli, err := client.New(client.WithHost(endpoint))
+		if err != nil {
+			return nil, fmt.Errorf("docker client for %s: %w", endpoint, err)
+		}
+		if _, err := cli.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true}); err != nil {
+			return nil, &UnreachableError{Endpoint: endpoint, Err: err}
+		}
+		return cli, nil
+	}
+}
+
+// Where returns the engine's address as messages name it.
+func (e *Engine) Where() string {
+	if e.Endpoint != "" {
+		return e.Endpoint
+	}
+	return endpoint()
 }
 
 // UnreachableError says the Docker daemon could not be reached.

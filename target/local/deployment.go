@@ -2,7 +2,6 @@ package local
 
 import (
 	"context"
-	"sort"
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
@@ -65,67 +64,7 @@ func (d *Deployment) Project() string { return d.project.Name }
 
 // Describe returns the static model of the project.
 func (d *Deployment) Describe() target.Description {
-	desc := target.Description{
-		Kind:         Kind,
-		Project:      d.project.Name,
-		ComposeFiles: append([]string(nil), d.spec.ComposeFiles...),
-		WorkingDir:   d.project.WorkingDir,
-		Profiles:     append([]string(nil), d.spec.Profiles...),
-	}
-	names := d.project.ServiceNames()
-	target.SortNatural(names)
-	for _, name := range names {
-		desc.Services = append(desc.Services, describeService(d.project, d.project.Services[name]))
-	}
-	if len(d.project.DisabledServices) > 0 {
-		desc.Inactive = map[string][]string{}
-		for name, svc := range d.project.DisabledServices {
-			desc.Inactive[name] = append([]string(nil), svc.Profiles...)
-		}
-	}
-	return desc
-}
-
-func describeService(p *types.Project, s types.ServiceConfig) target.ServiceSpec {
-	spec := target.ServiceSpec{
-		Name:       s.Name,
-		Image:      imageName(p, s),
-		Build:      s.Build != nil,
-		Entrypoint: append([]string(nil), s.Entrypoint...),
-		Command:    append([]string(nil), s.Command...),
-		Replicas:   s.GetScale(),
-		Profiles:   append([]string(nil), s.Profiles...),
-	}
-	for _, port := range s.Ports {
-		spec.Ports = append(spec.Ports, target.PortSpec{
-			HostIP: port.HostIP, Published: port.Published, Target: port.Target, Protocol: port.Protocol,
-		})
-	}
-	deps := make([]string, 0, len(s.DependsOn))
-	for name := range s.DependsOn {
-		deps = append(deps, name)
-	}
-	sort.Strings(deps)
-	for _, name := range deps {
-		dep := s.DependsOn[name]
-		spec.DependsOn = append(spec.DependsOn, target.Dependency{
-			Service: name, Condition: dep.Condition, Required: dep.Required, Restart: dep.Restart,
-		})
-	}
-	if hc := s.HealthCheck; hc != nil {
-		spec.Healthcheck = &target.Healthcheck{
-			Test:          append([]string(nil), hc.Test...),
-			Interval:      durationOf(hc.Interval),
-			Timeout:       durationOf(hc.Timeout),
-			StartPeriod:   durationOf(hc.StartPeriod),
-			StartInterval: durationOf(hc.StartInterval),
-			Disabled:      hc.Disable,
-		}
-		if hc.Retries != nil {
-			spec.Healthcheck.Retries = *hc.Retries
-		}
-	}
-	return spec
+	return compose.Describe(Kind, d.project, d.spec.ComposeSpec, imageName)
 }
 
 // imageName is the image a service runs: its own, or for a service that is
