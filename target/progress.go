@@ -73,6 +73,10 @@ const (
 	ActionStartFailed  Action = "start failed"
 	ActionCancelled    Action = "cancelled"
 	ActionRecreating   Action = "recreating"
+	ActionUpdating     Action = "updating" // a swarm service's spec is being updated
+	ActionUpdated      Action = "updated"
+	ActionLoading      Action = "loading" // an image is being copied into a node's engine
+	ActionLoaded       Action = "loaded"
 	ActionRestarting   Action = "restarting"
 	ActionRestarted    Action = "restarted"
 	ActionStopping     Action = "stopping"

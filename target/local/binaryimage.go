@@ -52,7 +52,15 @@ func binaryImageState(ctx context.Context, cli dockerapi.API, img target.BinaryI
 
 // buildBinaryImages builds the images whose inputs changed.
 func (d *Deployment) buildBinaryImages(ctx context.Context, cli dockerapi.API, progress target.Progress, dryRun bool) error {
-	for _, img := range d.spec.Images {
+	return BuildBinaryImages(ctx, cli, d.spec.Images, progress, dryRun)
+}
+
+// BuildBinaryImages builds, on the local engine, the binary images whose
+// inputs changed: what a local deployment does before it creates
+// containers, and a swarm deployment before it loads images into nodes.
+func BuildBinaryImages(ctx context.Context, cli dockerapi.API, images []target.BinaryImage, progress target.Progress, dryRun bool) error {
+	progress = orNoProgress(progress)
+	for _, img := range images {
 		// A first look without the lock: the image is usually current.
 		files, _, _, current, err := binaryImageState(ctx, cli, img)
 		if err != nil {

@@ -23,6 +23,14 @@ func (d *Deployment) Exec(ctx context.Context, service string, command []string)
 	if !ok {
 		return target.ExecResult{}, fmt.Errorf("service %q has no running container to exec in", service)
 	}
+	return ExecIn(ctx, cli, c.ID, c.Name, command)
+}
+
+// ExecIn runs a command in a running container and collects its output,
+// bounded in memory; a command abandoned when ctx ends is killed. A swarm
+// deployment runs it against a task's node engine.
+func ExecIn(ctx context.Context, cli dockerapi.API, id, name string, command []string) (target.ExecResult, error) {
+	c := struct{ ID, Name string }{id, name}
 	created, err := cli.ExecCreate(ctx, c.ID, client.ExecCreateOptions{Cmd: command, AttachStdout: true, AttachStderr: true})
 	if err != nil {
 		return target.ExecResult{}, fmt.Errorf("exec in %s: %w", c.Name, err)

@@ -7,6 +7,7 @@ package swarm
 
 import (
 	"context"
+	"sync"
 
 	"github.com/compose-spec/compose-go/v2/types"
 
@@ -37,6 +38,10 @@ type Deployment struct {
 	engines Engines
 	// warnings are what validation found ignorable, by service.
 	warnings map[string][]string
+
+	// checked is done once the manager was seen to be one (manager.go).
+	checked  sync.Once
+	checkErr error
 }
 
 var _ target.DeploymentTarget = (*Deployment)(nil)

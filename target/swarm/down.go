@@ -1,0 +1,147 @@
+package swarm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/moby/moby/client"
+
+	"github.com/opdeploy/opdeploy/target"
+	"github.com/opdeploy/opdeploy/target/dockerapi"
+)
+
+// downBound is how long down waits for removed services' tasks to be gone
+// beyond their stop grace period, before their networks can go.
+const downBound = 30 * time.Second
+
+// Down removes the project's services (orphans too), waits until their
+// tasks are gone, then removes its networks; its named volumes — one per
+// node that ran a task using it — only with -v.
+func (d *Deployment) Down(ctx context.Context, opts target.DownOptions) error {
+	progress := orNoProgress(opts.Progress)
+	api, err := d.managerAPI(ctx)
+	if err != nil {
+		return err
+	}
+	obs, err := d.observe(ctx, api)
+	if err != nil {
+		return err
+	}
+	var grace time.Duration
+	for name, svc := range obs.services {
+		if cs := svc.Spec.TaskTemplate.ContainerSpec; cs != nil && cs.StopGracePeriod != nil {
+			grace = max(grace, *cs.StopGracePeriod)
+		}
+		if err := removeService(ctx, api, svc, progress); err != nil {
+			return fmt.Errorf("service %q: %w", name, err)
+		}
+	}
+	for _, o := range obs.orphans {
+		if err := removeService(ctx, api, o, progress); err != nil {
+			return err
+		}
+	}
+	if opts.Timeout > 0 {
+		grace = opts.Timeout
+	}
+	if err := d.waitTasksGone(ctx, api, grace+downBound); err != nil {
+		return err
+	}
+	if err := d.removeNetworks(ctx, api, progress); err != nil {
+		return err
+	}
+	if opts.Volumes {
+		return d.removeVolumes(ctx, obs, progress)
+	}
+	return nil
+}
+
+// waitTasksGone waits until no task of the project's services has a
+// container left: a network cannot be removed while tasks are attached.
+func (d *Deployment) waitTasksGone(ctx context.Context, api dockerapi.API, bound time.Duration) error {
+	ctx, cancel := context.WithTimeoutCause(ctx, bound, &timeoutError{bound})
+	defer cancel()
+	f := client.Filters{}
+	f.Add("label", labelNamespace+"="+d.project.Name)
+	ticker := time.NewTicker(pollInterval)
+	defer ticker.Stop()
+	for {
+		// Tasks of removed services: filter by the namespace label that
+		// each task's container spec carries.
+		res, err := api.TaskList(ctx, client.TaskListOptions{Filters: f})
+		if err == nil && len(res.Items) == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			cause := context.Cause(ctx)
+			var te *timeoutError
+			if errors.As(cause, &te) {
+				return fmt.Errorf("down: tasks of project %s still present after %s", d.project.Name, bound)
+			}
+			return cause
+		case <-ticker.C:
+		}
+	}
+}
+
+// removeNetworks removes the project's networks, retrying while the swarm
+// still detaches the last tasks from them.
+func (d *Deployment) removeNetworks(ctx context.Context, api dockerapi.API, progress target.Progress) error {
+	f := client.Filters{}
+	f.Add("label", labelNamespace+"="+d.project.Name)
+	res, err := api.NetworkList(ctx, client.NetworkListOptions{Filters: f})
+	if err != nil {
+		return fmt.Errorf("list networks: %w", err)
+	}
+	for _, n := range res.Items {
+		r := target.Network(n.Name)
+		progress.Event(target.ProgressEvent{Time: time.Now(), Resource: r, Action: target.ActionRemoving})
+		deadline := time.Now().Add(downBound)
+		for {
+			_, err = api.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{})
+			if err == nil || isNotFound(err) || time.Now().After(deadline) || ctx.Err() != nil {
+				break
+			}
+			time.Sleep(pollInterval) // no event says when the last endpoint left
+		}
+		if err != nil && !isNotFound(err) {
+			err = fmt.Errorf("remove network %s: %w", n.Name, err)
+			progress.Event(target.ProgressEvent{Time: time.Now(), Resource: r, Action: target.ActionRemoving, Done: true, Err: err})
+			return err
+		}
+		progress.Event(target.ProgressEvent{Time: time.Now(), Resource: r, Action: target.ActionRemoved, Done: true})
+	}
+	return nil
+}
+
+// removeVolumes removes the project's named volumes from every node: a
+// swarm has no cluster volumes for the local driver, each node that ran a
+// task made its own.
+func (d *Deployment) removeVolumes(ctx context.Context, obs observed, progress target.Progress) error {
+	f := client.Filters{}
+	f.Add("label", labelNamespace+"="+d.project.Name)
+	for _, n := range loadableNodesAll(obs) {
+		api, err := d.nodeAPI(ctx, n)
+		if err != nil {
+			return err
+		}
+		res, err := api.VolumeList(ctx, client.VolumeListOptions{Filters: f})
+		if err != nil {
+			return fmt.Errorf("list volumes on node %s: %w", n.Description.Hostname, err)
+		}
+		for _, v := range res.Items {
+			r := target.Volume(v.Name + " on " + n.Description.Hostname)
+			progress.Event(target.ProgressEvent{Time: time.Now(), Resource: r, Action: target.ActionRemoving})
+			if _, err := api.VolumeRemove(ctx, v.Name, client.VolumeRemoveOptions{}); err != nil && !isNotFound(err) {
+				err = fmt.Errorf("remove volume %s on node %s: %w", v.Name, n.Description.Hostname, err)
+				progress.Event(target.ProgressEvent{Time: time.Now(), Resource: r, Action: target.ActionRemoving, Done: true, Err: err})
+				return err
+			}
+			progress.Event(target.ProgressEvent{Time: time.Now(), Resource: r, Action: target.ActionRemoved, Done: true})
+		}
+	}
+	return nil
+}

@@ -1,0 +1,212 @@
+package swarm
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/moby/moby/api/types/swarm"
+	"github.com/moby/moby/client"
+
+	"github.com/opdeploy/opdeploy/target"
+	"github.com/opdeploy/opdeploy/target/dockerapi"
+)
+
+// Up deploys the services in dependency order — creating those the swarm
+// lacks, updating those whose spec changed, leaving the rest alone — and
+// waits until every task the deployment declares is ready.
+//
+// depends_on conditions are honoured here (docker stack deploy ignores
+// them): a service is created only once the services it depends on have
+// reached their condition.
+func (d *Deployment) Up(ctx context.Context, opts target.UpOptions) error {
+	progress := orNoProgress(opts.Progress)
+	start := time.Now()
+	if opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, opts.Timeout, &timeoutError{opts.Timeout})
+		defer cancel()
+	}
+	services, err := d.selected(opts.Services, true)
+	if err != nil {
+		return err
+	}
+	for _, name := range services {
+		for _, w := range d.warnings[name] {
+			progress.Event(target.ProgressEvent{Time: time.Now(), Service: name, Action: target.ActionWarning, Detail: w})
+		}
+	}
+	api, err := d.managerAPI(ctx)
+	if err != nil {
+		return err
+	}
+	ids, err := d.localImageIDs(ctx, services, progress, opts.DryRun)
+	if err != nil {
+		return err
+	}
+	obs, err := d.observe(ctx, api)
+	if err != nil {
+		return err
+	}
+	plan := d.plan(obs, services, ids, opts)
+	if opts.DryRun {
+		for _, op := range plan {
+			progress.Event(target.ProgressEvent{Time: time.Now(), Action: target.ActionPlan, Detail: op.String()})
+		}
+		return nil
+	}
+	if err := d.loadImages(ctx, obs, ids, progress); err != nil {
+		return err
+	}
+	if err := d.ensureNetworks(ctx, api, services, progress); err != nil {
+		return err
+	}
+	for _, op := range plan {
+		if op.kind == opRemoveOrphan {
+			if err := removeService(ctx, api, op.existing, progress); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := d.waitDependencies(ctx, api, op.service, start); err != nil {
+			return err
+		}
+		if err := d.apply(ctx, api, op, progress); err != nil {
+			return err
+		}
+	}
+	if opts.NoWait {
+		return nil
+	}
+	return d.waitReady(ctx, api, services, start, progress)
+}
+
+// timeoutError is up's --timeout running out.
+type timeoutError struct{ after time.Duration }
+
+func (e *timeoutError) Error() string { return fmt.Sprintf("timed out after %s", e.after) }
+
+// opKind is what up does to one service.
+type opKind int
+
+const (
+	opKeep opKind = iota
+	opCreate
+	opUpdate
+	opRemoveOrphan
+)
+
+// op is one decision of up's plan: the executor only carries it out.
+type op struct {
+	kind     opKind
+	service  string            // compose service
+	spec     swarm.ServiceSpec // what to create or update to
+	existing swarm.Service     // for updates, keeps and orphans
+	reason   string
+}
+
+func (o op) String() string {
+	switch o.kind {
+	case opCreate:
+		return "create service " + o.spec.Name
+	case opUpdate:
+		return "update service " + o.spec.Name + " (" + o.reason + ")"
+	case opRemoveOrphan:
+		return "remove orphan service " + o.existing.Spec.Name
+	}
+	return "keep service " + o.spec.Name + " (up to date)"
+}
+
+// plan decides, for each service in dependency order, what up does.
+func (d *Deployment) plan(obs observed, services []string, ids map[string]string, opts target.UpOptions) []op {
+	var ops []op
+	if opts.RemoveOrphans {
+		for _, o := range obs.orphans {
+			ops = append(ops, op{kind: opRemoveOrphan, existing: o})
+		}
+	}
+	for _, name := range services {
+		spec := d.desiredSpec(name, ids)
+		cur, exists := obs.services[name]
+		o := op{service: name, spec: spec, existing: cur}
+		switch {
+		case !exists:
+			o.kind = opCreate
+		case opts.ForceRecreate:
+			o.kind, o.reason = opUpdate, "--force-recreate"
+		case opts.NoRecreate:
+			o.kind = opKeep
+		case cur.Spec.Labels[labelConfigHash] != spec.Labels[labelConfigHash]:
+			o.kind, o.reason = opUpdate, "its configuration changed"
+		default:
+			o.kind = opKeep
+		}
+		ops = append(ops, o)
+	}
+	return ops
+}
+
+// desiredSpec is the spec opdeploy sends for a service, labelled with its
+// hash; with images loaded, the local image ID is part of it, so that a
+// rebuilt image rolls the service.
+func (d *Deployment) desiredSpec(name string, ids map[string]string) swarm.ServiceSpec {
+	spec := serviceSpec(d.project, d.project.Services[name])
+	if id, ok := ids[d.project.Services[name].Image]; ok {
+		if spec.TaskTemplate.ContainerSpec.Labels == nil {
+			spec.TaskTemplate.ContainerSpec.Labels = map[string]string{}
+		}
+		spec.TaskTemplate.ContainerSpec.Labels[labelImageID] = id
+	}
+	spec.Labels[labelConfigHash] = specHash(spec)
+	return spec
+}
+
+// apply carries out one op.
+func (d *Deployment) apply(ctx context.Context, api dockerapi.API, o op, progress target.Progress) error {
+	res := target.ServiceOf(o.spec.Name)
+	event := func(a target.Action, done bool, err error) {
+		progress.Event(target.ProgressEvent{Time: time.Now(), Resource: res, Service: o.service, Action: a, Done: done, Err: err})
+	}
+	switch o.kind {
+	case opCreate:
+		event(target.ActionCreating, false, nil)
+		if _, err := api.ServiceCreate(ctx, client.ServiceCreateOptions{Spec: o.spec}); err != nil {
+			err = fmt.Errorf("service %q: create %s: %w", o.service, o.spec.Name, err)
+			event(target.ActionCreateFailed, true, err)
+			return err
+		}
+		event(target.ActionCreated, true, nil)
+	case opUpdate:
+		event(target.ActionUpdating, false, nil)
+		spec := o.spec
+		spec.TaskTemplate.ForceUpdate = o.existing.Spec.TaskTemplate.ForceUpdate + 1
+		if _, err := api.ServiceUpdate(ctx, o.existing.ID, client.ServiceUpdateOptions{Version: o.existing.Version, Spec: spec}); err != nil {
+			err = fmt.Errorf("service %q: update %s: %w", o.service, o.spec.Name, err)
+			event(target.ActionUpdating, true, err)
+			return err
+		}
+		event(target.ActionUpdated, true, nil)
+	}
+	return nil
+}
+
+// removeService removes a swarm service; its tasks stop on their nodes.
+func removeService(ctx context.Context, api dockerapi.API, svc swarm.Service, progress target.Progress) error {
+	res := target.ServiceOf(svc.Spec.Name)
+	progress.Event(target.ProgressEvent{Time: time.Now(), Resource: res, Action: target.ActionRemoving})
+	if _, err := api.ServiceRemove(ctx, svc.ID, client.ServiceRemoveOptions{}); err != nil && !isNotFound(err) {
+		err = fmt.Errorf("remove service %s: %w", svc.Spec.Name, err)
+		progress.Event(target.ProgressEvent{Time: time.Now(), Resource: res, Action: target.ActionRemoving, Done: true, Err: err})
+		return err
+	}
+	progress.Event(target.ProgressEvent{Time: time.Now(), Resource: res, Action: target.ActionRemoved, Done: true})
+	return nil
+}
+
+// orNoProgress returns p, or a Progress that discards events.
+func orNoProgress(p target.Progress) target.Progress {
+	if p == nil {
+		return target.NoProgress
+	}
+	return p
+}

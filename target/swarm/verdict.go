@@ -1,0 +1,219 @@
+package swarm
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/moby/moby/api/types/swarm"
+
+	"github.com/opdeploy/opdeploy/target"
+)
+
+// rows are the status rows of the declared services: one per task that
+// should run — per replica slot of a replicated service, per node of a
+// global one — plus a "missing" row for each slot without a task. The
+// counts are opdeploy's own: `docker service ls` counts a task on a Down
+// node as running; here it is not ready.
+func (d *Deployment) rows(obs observed, services []string, now time.Time) []target.ServiceStatus {
+	var out []target.ServiceStatus
+	for _, name := range services {
+		s := d.project.Services[name]
+		svc, ok := obs.services[name]
+		if !ok {
+			for i := 1; i <= max(s.GetScale(), 1); i++ {
+				out = append(out, target.ServiceStatus{Service: name, Number: i, State: target.StateMissing, Health: target.HealthNone, Counted: true,
+					Reason: fmt.Sprintf("missing: no swarm service %s", scoped(d.project.Name, name))})
+			}
+			continue
+		}
+		out = append(out, serviceRows(name, svc, obs, now)...)
+	}
+	return out
+}
+
+// serviceRows picks, for each slot (or node), the task that stands for it
+// now: the newest task the swarm wants running, else the newest task.
+func serviceRows(name string, svc swarm.Service, obs observed, now time.Time) []target.ServiceStatus {
+	hasHealth := svc.Spec.TaskTemplate.ContainerSpec != nil && svc.Spec.TaskTemplate.ContainerSpec.Healthcheck != nil &&
+		!(len(svc.Spec.TaskTemplate.ContainerSpec.Healthcheck.Test) > 0 && svc.Spec.TaskTemplate.ContainerSpec.Healthcheck.Test[0] == "NONE")
+	job := svc.Spec.Mode.ReplicatedJob != nil || svc.Spec.Mode.GlobalJob != nil
+	tasks := append([]swarm.Task(nil), obs.tasks[name]...)
+	// Newest first: the first task seen for a slot stands for it.
+	sort.SliceStable(tasks, func(i, j int) bool { return tasks[i].Meta.CreatedAt.After(tasks[j].Meta.CreatedAt) })
+
+	key := func(t swarm.Task) string {
+		if t.Slot > 0 {
+			return fmt.Sprint(t.Slot)
+		}
+		return t.NodeID // global services: one task per node
+	}
+	chosen := map[string]swarm.Task{}
+	wanted := map[string]bool{}
+	for _, t := range tasks {
+		k := key(t)
+		w := t.DesiredState == swarm.TaskStateRunning || (job && t.DesiredState == swarm.TaskStateComplete)
+		if _, seen := chosen[k]; !seen || (w && !wanted[k]) {
+			chosen[k], wanted[k] = t, w
+		}
+	}
+
+	var out []target.ServiceStatus
+	switch {
+	case svc.Spec.Mode.Replicated != nil:
+		n := 0
+		if svc.Spec.Mode.Replicated.Replicas != nil {
+			n = int(*svc.Spec.Mode.Replicated.Replicas)
+		}
+		for slot := 1; slot <= n; slot++ {
+			t, ok := chosen[fmt.Sprint(slot)]
+			if !ok {
+				out = append(out, target.ServiceStatus{Service: name, Number: slot, State: target.StateMissing, Health: target.HealthNone, Counted: true,
+					Reason: "missing: the swarm has not scheduled a task for it yet"})
+				continue
+			}
+			out = append(out, taskRow(name, svc, t, obs, hasHealth, job, now))
+		}
+		// Slots beyond the declared count (a scale-down in progress).
+		for k, t := range chosen {
+			if t.Slot > n && wanted[k] {
+				r := taskRow(name, svc, t, obs, hasHealth, job, now)
+				r.Counted, r.Ready, r.Reason = false, false, "beyond the declared replicas"
+				out = append(out, r)
+			}
+		}
+	default: // global and jobs: the tasks the swarm wants
+		for k, t := range chosen {
+			if wanted[k] || job {
+				out = append(out, taskRow(name, svc, t, obs, hasHealth, job, now))
+			}
+		}
+		if len(out) == 0 {
+			out = append(out, target.ServiceStatus{Service: name, Number: 1, State: target.StateMissing, Health: target.HealthNone, Counted: true,
+				Reason: "missing: no task on any node"})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Number != out[j].Number {
+			return out[i].Number < out[j].Number
+		}
+		return out[i].Node < out[j].Node
+	})
+	for i := range out {
+		if out[i].Number == 0 {
+			out[i].Number = i + 1
+		}
+	}
+	return out
+}
+
+// taskRow is one task as a status row, with the verdict: ready when the
+// task runs on a Ready node and has passed its healthcheck (a swarm
+// reports a task with a healthcheck as running only once it is healthy)
+// or, without one, has kept running for target.SettleWindow.
+func taskRow(name string, svc swarm.Service, t swarm.Task, obs observed, hasHealth, job bool, now time.Time) target.ServiceStatus {
+	r := target.ServiceStatus{
+		Service:   name,
+		Container: taskName(svc, t, obs),
+		Number:    t.Slot,
+		Node:      obs.nodeName(t.NodeID),
+		State:     stateOf(t.Status.State),
+		Health:    target.HealthNone,
+		Counted:   true,
+	}
+	if cs := t.Status.ContainerStatus; cs != nil {
+		r.ExitCode = cs.ExitCode
+	}
+	if t.Spec.ContainerSpec != nil {
+		r.Image = t.Spec.ContainerSpec.Image
+	}
+	if t.Status.State == swarm.TaskStateRunning {
+		r.StartedAt = t.Status.Timestamp
+	}
+	for _, p := range t.Status.PortStatus.Ports {
+		r.Ports = append(r.Ports, target.PortBinding{HostPort: uint16(p.PublishedPort), ContainerPort: uint16(p.TargetPort), Protocol: string(p.Protocol)})
+	}
+	if hasHealth {
+		switch t.Status.State {
+		case swarm.TaskStateRunning:
+			r.Health = target.HealthHealthy
+		case swarm.TaskStateStarting:
+			r.Health = target.HealthStarting
+		}
+	}
+	running := t.Status.State == swarm.TaskStateRunning
+	switch {
+	case job && t.Status.State == swarm.TaskStateComplete:
+		r.Ready, r.Reason = true, "completed"
+	case t.DesiredState != swarm.TaskStateRunning:
+		r.Reason = fmt.Sprintf("task %s (the swarm wants it %s)", t.Status.State, t.DesiredState)
+	case !obs.nodeReady(t.NodeID):
+		r.Reason = fmt.Sprintf("node %s is %s", r.Node, nodeState(obs, t.NodeID))
+	case !running:
+		r.Reason = "task " + string(t.Status.State) + taskDetail(t)
+	case !hasHealth && now.Sub(t.Status.Timestamp) < target.SettleWindow:
+		r.Reason = fmt.Sprintf("running for less than %s", target.SettleWindow)
+	default:
+		r.Ready = true
+	}
+	return r
+}
+
+// taskName is the name `docker service ps` gives a task: service.slot, or
+// service.node for a global service.
+func taskName(svc swarm.Service, t swarm.Task, obs observed) string {
+	if t.Slot > 0 {
+		return fmt.Sprintf("%s.%d", svc.Spec.Name, t.Slot)
+	}
+	return svc.Spec.Name + "." + obs.nodeName(t.NodeID)
+}
+
+func taskDetail(t swarm.Task) string {
+	var parts []string
+	if t.Status.Err != "" {
+		parts = append(parts, t.Status.Err)
+	} else if t.Status.Message != "" && t.Status.Message != string(t.Status.State) {
+		parts = append(parts, t.Status.Message)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return ": " + strings.Join(parts, "; ")
+}
+
+func nodeState(obs observed, id string) string {
+	n, ok := obs.nodes[id]
+	if !ok {
+		return "gone from the swarm"
+	}
+	return string(n.Status.State)
+}
+
+// stateOf maps a task state onto a container state as the status table
+// shows it.
+func stateOf(s swarm.TaskState) target.State {
+	switch s {
+	case swarm.TaskStateRunning:
+		return target.StateRunning
+	case swarm.TaskStateComplete, swarm.TaskStateShutdown, swarm.TaskStateFailed, swarm.TaskStateRejected, swarm.TaskStateOrphaned, swarm.TaskStateRemove:
+		return target.StateExited
+	}
+	return target.StateCreated
+}
+
+// allReady is the verdict over rows: every counted row ready, and at least
+// one row.
+func allReady(rows []target.ServiceStatus) bool {
+	counted := 0
+	for _, r := range rows {
+		if !r.Counted {
+			continue
+		}
+		counted++
+		if !r.Ready {
+			return false
+		}
+	}
+	return counted > 0
+}
