@@ -140,7 +140,7 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 		if i < 0 {
 			return len(p), nil
 		}
-		text := strings.TrimSuffix(string(w.buf.Next(i+1)[:i]), "\r")
+		text := strings.TrimSuffix(string(w.buf.Next(i + 1)[:i]), "\r")
 		w.line(text)
 	}
 }

@@ -95,22 +95,55 @@ func firstTask(obs observed, service string, running bool) (swarm.Task, bool) {
 	return best, found
 }
 
-// eachTask runs fn on every running task's container, through its node.
-func (d *Deployment) eachTask(ctx context.Context, service, verb string, fn func(api dockerapi.API, id string) error) error {
+// eachTask runs fn on every running task's container, through its node,
+// and returns the tasks it acted on.
+func (d *Deployment) eachTask(ctx context.Context, service, verb string, fn func(api dockerapi.API, id string) error) ([]runningTask, error) {
 	tasks, _, err := d.runningTasks(ctx, service)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if len(tasks) == 0 {
-		return fmt.Errorf("service %q has no running task to %s", service, verb)
+		return nil, fmt.Errorf("service %q has no running task to %s", service, verb)
 	}
 	for _, rt := range tasks {
 		api, err := d.nodeAPI(ctx, rt.node)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := fn(api, rt.task.Status.ContainerStatus.ContainerID); err != nil && !isNotFound(err) {
-			return fmt.Errorf("%s task %s on node %s: %w", verb, rt.name, rt.node.Description.Hostname, err)
+			return nil, fmt.Errorf("%s task %s on node %s: %w", verb, rt.name, rt.node.Description.Hostname, err)
+		}
+	}
+	return tasks, nil
+}
+
+// noticeBound is how long Kill and Stop wait for the manager to see that
+// the tasks they ended no longer run.
+const noticeBound = 10 * time.Second
+
+// awaitNotice waits until the manager no longer reports the tasks as
+// running, so that a status or wait right after a kill does not see the
+// killed tasks as ready: the manager learns of a container's end from the
+// node's agent, a moment later. A signal that does not end the process
+// (SIGHUP, say) leaves the task running; the wait then gives up quietly
+// after noticeBound.
+func (d *Deployment) awaitNotice(ctx context.Context, tasks []runningTask) error {
+	api, err := d.managerAPI(ctx)
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(noticeBound)
+	for _, rt := range tasks {
+		for time.Now().Before(deadline) {
+			res, err := api.TaskInspect(ctx, rt.task.ID, client.TaskInspectOptions{})
+			if err != nil || res.Task.Status.State != swarm.TaskStateRunning {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			case <-time.After(pollInterval / 2):
+			}
 		}
 	}
 	return nil
@@ -119,10 +152,14 @@ func (d *Deployment) eachTask(ctx context.Context, service, verb string, fn func
 // Kill signals every task's container; the swarm replaces a task whose
 // container dies.
 func (d *Deployment) Kill(ctx context.Context, service, signal string) error {
-	return d.eachTask(ctx, service, "kill", func(api dockerapi.API, id string) error {
+	tasks, err := d.eachTask(ctx, service, "kill", func(api dockerapi.API, id string) error {
 		_, err := api.ContainerKill(ctx, id, client.ContainerKillOptions{Signal: signal})
 		return err
 	})
+	if err != nil {
+		return err
+	}
+	return d.awaitNotice(ctx, tasks)
 }
 
 // Stop stops every task's container, with the service's grace period (or
@@ -130,7 +167,7 @@ func (d *Deployment) Kill(ctx context.Context, service, signal string) error {
 // restart policy says — a swarm has no "stopped" service short of scaling
 // it to zero.
 func (d *Deployment) Stop(ctx context.Context, service string, timeout time.Duration) error {
-	return d.eachTask(ctx, service, "stop", func(api dockerapi.API, id string) error {
+	tasks, err := d.eachTask(ctx, service, "stop", func(api dockerapi.API, id string) error {
 		opts := client.ContainerStopOptions{}
 		if timeout > 0 {
 			secs := int(timeout.Seconds())
@@ -139,6 +176,10 @@ func (d *Deployment) Stop(ctx context.Context, service string, timeout time.Dura
 		_, err := api.ContainerStop(ctx, id, opts)
 		return err
 	})
+	if err != nil {
+		return err
+	}
+	return d.awaitNotice(ctx, tasks)
 }
 
 // Start waits until the swarm runs the service's tasks again: it starts
@@ -148,10 +189,11 @@ func (d *Deployment) Start(ctx context.Context, service string) error {
 }
 
 func (d *Deployment) Pause(ctx context.Context, service string) error {
-	return d.eachTask(ctx, service, "pause", func(api dockerapi.API, id string) error {
+	_, err := d.eachTask(ctx, service, "pause", func(api dockerapi.API, id string) error {
 		_, err := api.ContainerPause(ctx, id, client.ContainerPauseOptions{})
 		return err
 	})
+	return err
 }
 
 func (d *Deployment) Unpause(ctx context.Context, service string) error {
