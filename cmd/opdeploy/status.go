@@ -39,6 +39,7 @@ type statusService struct {
 	Service   string       `json:"service"`
 	Container string       `json:"container"`
 	Number    int          `json:"number"`
+	Node      string       `json:"node,omitempty"` // multi-node targets: where the replica runs
 	State     string       `json:"state"`
 	Health    string       `json:"health"`
 	ExitCode  int          `json:"exit_code"`
@@ -70,7 +71,7 @@ func (c *statusCmd) Run(ctx context.Context, out *output, s *engine.Subject) err
 	}
 	for _, ss := range st.Services {
 		svc := statusService{
-			Service: ss.Service, Container: ss.Container, Number: ss.Number, State: string(ss.State),
+			Service: ss.Service, Container: ss.Container, Number: ss.Number, Node: ss.Node, State: string(ss.State),
 			Health: string(ss.Health), ExitCode: ss.ExitCode, Image: ss.Image, Ports: []statusPort{},
 			Ready: ss.Ready, Reason: ss.Reason,
 		}
@@ -87,7 +88,16 @@ func (c *statusCmd) Run(ctx context.Context, out *output, s *engine.Subject) err
 		}
 	} else {
 		tw := tabwriter.NewWriter(out.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "SERVICE\tCONTAINER\tSTATE\tHEALTH\tEXIT\tPORTS\tIMAGE\tNOTE")
+		// A NODE column only for targets that span machines.
+		nodes := false
+		for _, ss := range doc.Services {
+			nodes = nodes || ss.Node != ""
+		}
+		if nodes {
+			fmt.Fprintln(tw, "SERVICE\tTASK\tNODE\tSTATE\tHEALTH\tEXIT\tPORTS\tIMAGE\tNOTE")
+		} else {
+			fmt.Fprintln(tw, "SERVICE\tCONTAINER\tSTATE\tHEALTH\tEXIT\tPORTS\tIMAGE\tNOTE")
+		}
 		for _, ss := range doc.Services {
 			var ports []string
 			for _, p := range ss.Ports {
@@ -104,6 +114,13 @@ func (c *statusCmd) Run(ctx context.Context, out *output, s *engine.Subject) err
 			container := ss.Container
 			if container == "" {
 				container = "-"
+			}
+			if nodes {
+				node := ss.Node
+				if node == "" {
+					node = "-"
+				}
+				container += "\t" + node
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", ss.Service, container, ss.State, ss.Health, exit, strings.Join(ports, ","), ss.Image, ss.Reason)
 		}
