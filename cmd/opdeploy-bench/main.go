@@ -3,7 +3,7 @@
 // projects of the test service, and prints a table. It is a measurement,
 // not a test: nothing here asserts a time.
 //
-//	go run ./cmd/opdeploy-bench [-runs 5] [-services 50] [-only abcdefgh]
+//	go run ./cmd/opdeploy-bench [-runs 5] [-services 50] [-only abcdefgh] [-swarm tcp://MANAGER:2375]
 //
 // It builds cmd/opdeploy and cmd/testsvc, packs testsvc into a FROM scratch
 // image, and runs every scenario -runs times, reporting the median. All
@@ -42,7 +42,8 @@ func main() {
 	runs := flag.Int("runs", 5, "runs per scenario (the median is reported)")
 	services := flag.Int("services", 50, "services in the large project")
 	keep := flag.Bool("keep", false, "keep the work folder")
-	only := flag.String("only", "abcdefgh", "scenarios to run, by letter")
+	only := flag.String("only", "abcdefghstuv", "scenarios to run, by letter (s-v need -swarm)")
+	flag.StringVar(&swarmEndpoint, "swarm", "", "a swarm manager's endpoint (tcp://…) for the swarm scenarios (s-v)")
 	flag.Parse()
 	scenarioFilter = *only
 	if err := run(*runs, *services, *keep); err != nil {
@@ -90,6 +91,7 @@ func run(runs, n int, keep bool) error {
 	}
 	b.scenarios()
 	b.faultScenarios()
+	b.swarmScenarios()
 	b.print(os.Stdout)
 	return nil
 }
