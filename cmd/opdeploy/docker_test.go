@@ -196,6 +196,7 @@ var dockerCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 	"inspect":    inspectCmd,
 	"catfile":    catFileCmd,
 	"waitevent":  waitEventCmd,
+	"httpwatch":  httpWatchCmd,
 	// containers: prints "name state id" for each container of $PROJECT.
 	"containers": func(ts *testscript.TestScript, neg bool, args []string) {
 		if neg || len(args) != 0 {
