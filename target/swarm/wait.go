@@ -10,6 +10,7 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/moby/moby/api/types/swarm"
+	"github.com/moby/moby/client"
 
 	"github.com/opdeploy/opdeploy/target"
 	"github.com/opdeploy/opdeploy/target/dockerapi"
@@ -19,6 +20,8 @@ import (
 // API 1.41 emits no event when a task changes state (only services,
 // nodes, networks, secrets and configs have events), so waits on tasks
 // re-list them; three calls per look, whatever the size of the project.
+// Service and node events (an update's progress, a node going down) wake
+// a wait at once.
 const pollInterval = 250 * time.Millisecond
 
 // waitFor looks at the project until done says so or fails, or ctx ends.
@@ -26,6 +29,9 @@ const pollInterval = 250 * time.Millisecond
 func (d *Deployment) waitFor(ctx context.Context, api dockerapi.API, what string, look func(obs observed, now time.Time) (done bool, pending string, err error)) error {
 	ticker := time.NewTicker(pollInterval)
 	defer ticker.Stop()
+	ectx, stopEvents := context.WithCancel(ctx)
+	defer stopEvents()
+	wake := d.swarmEvents(ectx, api)
 	pending := ""
 	for {
 		obs, err := d.observe(ctx, api)
@@ -48,8 +54,39 @@ func (d *Deployment) waitFor(ctx context.Context, api dockerapi.API, what string
 			}
 			return cause
 		case <-ticker.C:
+		case <-wake:
 		}
 	}
+}
+
+// swarmEvents delivers a signal for each service or node event, until ctx
+// ends. A subscription that fails or drops is not retried: the ticker's
+// re-list covers what it would have said.
+func (d *Deployment) swarmEvents(ctx context.Context, api dockerapi.API) <-chan struct{} {
+	wake := make(chan struct{}, 1)
+	f := client.Filters{}
+	f.Add("type", "service")
+	f.Add("type", "node")
+	res := api.Events(ctx, client.EventsListOptions{Filters: f})
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case _, ok := <-res.Messages:
+				if !ok {
+					return
+				}
+				select {
+				case wake <- struct{}{}:
+				default:
+				}
+			case <-res.Err:
+				return
+			}
+		}
+	}()
+	return wake
 }
 
 // waitReady waits until every task of the services is ready, failing at
