@@ -56,7 +56,10 @@ func (d *Deployment) rollingRestart(ctx context.Context, api dockerapi.API, name
 	progress.Event(target.ProgressEvent{Time: time.Now(), Resource: res, Service: name, Action: target.ActionRestarting})
 	spec := svc.Spec
 	spec.TaskTemplate.ForceUpdate++
-	sent := time.Now()
+	var before *time.Time // the last update's start, to tell ours from it
+	if svc.UpdateStatus != nil {
+		before = svc.UpdateStatus.StartedAt
+	}
 	if _, err := api.ServiceUpdate(ctx, svc.ID, client.ServiceUpdateOptions{Version: svc.Version, Spec: spec}); err != nil {
 		err = fmt.Errorf("service %q: restart: %w", name, err)
 		progress.Event(target.ProgressEvent{Time: time.Now(), Resource: res, Service: name, Action: target.ActionRestarting, Done: true, Err: err})
@@ -65,7 +68,7 @@ func (d *Deployment) rollingRestart(ctx context.Context, api dockerapi.API, name
 	if noWait {
 		return nil
 	}
-	err := d.waitUpdate(ctx, api, name, svc.ID, sent)
+	err := d.waitUpdate(ctx, api, name, svc.ID, before)
 	if err != nil {
 		progress.Event(target.ProgressEvent{Time: time.Now(), Resource: res, Service: name, Action: target.ActionRestarting, Done: true, Err: err})
 		return err
@@ -74,10 +77,11 @@ func (d *Deployment) rollingRestart(ctx context.Context, api dockerapi.API, name
 	return nil
 }
 
-// waitUpdate waits until the service's update that started after sent
+// waitUpdate waits until the service's update — the first whose start
+// differs from before's, read off the manager's clock, not ours —
 // completed; a paused or rolled-back update is an error with the swarm's
 // message.
-func (d *Deployment) waitUpdate(ctx context.Context, api dockerapi.API, name, id string, sent time.Time) error {
+func (d *Deployment) waitUpdate(ctx context.Context, api dockerapi.API, name, id string, before *time.Time) error {
 	ticker := time.NewTicker(pollInterval)
 	defer ticker.Stop()
 	for {
@@ -86,7 +90,7 @@ func (d *Deployment) waitUpdate(ctx context.Context, api dockerapi.API, name, id
 			return fmt.Errorf("service %q: %w", name, err)
 		}
 		if err == nil {
-			if us := res.Service.UpdateStatus; us != nil && us.StartedAt != nil && !us.StartedAt.Before(sent.Add(-time.Second)) {
+			if us := res.Service.UpdateStatus; us != nil && us.StartedAt != nil && (before == nil || !us.StartedAt.Equal(*before)) {
 				switch us.State {
 				case swarm.UpdateStateCompleted:
 					return nil
