@@ -61,7 +61,11 @@ func (d *Deployment) Up(ctx context.Context, opts target.UpOptions) error {
 	if err := d.ensureNetworks(ctx, api, services, progress); err != nil {
 		return err
 	}
+	var updated []op
 	for _, op := range plan {
+		if op.kind == opUpdate {
+			updated = append(updated, op)
+		}
 		if op.kind == opRemoveOrphan {
 			if err := removeService(ctx, api, op.existing, progress); err != nil {
 				return err
@@ -77,6 +81,17 @@ func (d *Deployment) Up(ctx context.Context, opts target.UpOptions) error {
 	}
 	if opts.NoWait {
 		return nil
+	}
+	// An updated service's old tasks run until the swarm replaces them:
+	// ready only once its update completed.
+	for _, o := range updated {
+		var before *time.Time
+		if o.existing.UpdateStatus != nil {
+			before = o.existing.UpdateStatus.StartedAt
+		}
+		if err := d.waitUpdate(ctx, api, o.service, o.existing.ID, before); err != nil {
+			return err
+		}
 	}
 	return d.waitReady(ctx, api, services, start, progress)
 }
