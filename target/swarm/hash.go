@@ -13,8 +13,12 @@ import (
 // the spec, so the service rolls.
 const labelImageID = "dev.opdeploy.image-id"
 
-// specHash is a stable hash of what opdeploy sends for a service (JSON
-// encodes map keys sorted), without the hash label itself.
+// labelTaskHash is the hash of the task template opdeploy sent: when it
+// changes, the service's tasks are replaced.
+const labelTaskHash = "dev.opdeploy.task-hash"
+
+// specHash is a stable hash of what opdeploy sends for a service, without
+// the config-hash label itself.
 func specHash(spec swarm.ServiceSpec) string {
 	labels := map[string]string{}
 	for k, v := range spec.Labels {
@@ -23,7 +27,12 @@ func specHash(spec swarm.ServiceSpec) string {
 		}
 	}
 	spec.Labels = labels
-	b, _ := json.Marshal(spec)
+	return jsonHash(spec)
+}
+
+// jsonHash hashes a value's JSON (map keys come out sorted).
+func jsonHash(v any) string {
+	b, _ := json.Marshal(v)
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }

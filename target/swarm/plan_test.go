@@ -36,6 +36,21 @@ func TestPlan(t *testing.T) {
 			t.Errorf("%s: %s", o.service, o)
 		}
 	}
+	for _, o := range ops {
+		if o.rolls != (o.service == "db") {
+			t.Errorf("%s: rolls = %v", o.service, o.rolls)
+		}
+	}
+
+	// A new replica count updates the service without rolling its tasks.
+	web := d.project.Services["web"]
+	web.Scale = new(5)
+	d.project.Services["web"] = web
+	ops = d.plan(obs, []string{"web"}, ids, target.UpOptions{})
+	if len(ops) != 1 || ops[0].kind != opUpdate || ops[0].rolls {
+		t.Errorf("scale change: %v rolls %v", ops, ops[0].rolls)
+	}
+
 	ops = d.plan(obs, []string{"web"}, ids, target.UpOptions{RemoveOrphans: true, ForceRecreate: true})
 	if len(ops) != 2 || ops[0].kind != opRemoveOrphan || ops[1].kind != opUpdate || ops[1].String() != "update service p_web (--force-recreate)" {
 		t.Errorf("ops = %v", ops)

@@ -85,6 +85,9 @@ func (d *Deployment) Up(ctx context.Context, opts target.UpOptions) error {
 	// An updated service's old tasks run until the swarm replaces them:
 	// ready only once its update completed.
 	for _, o := range updated {
+		if !o.rolls {
+			continue
+		}
 		var before *time.Time
 		if o.existing.UpdateStatus != nil {
 			before = o.existing.UpdateStatus.StartedAt
@@ -118,6 +121,11 @@ type op struct {
 	spec     swarm.ServiceSpec // what to create or update to
 	existing swarm.Service     // for updates, keeps and orphans
 	reason   string
+	// rolls is set for an update that replaces the tasks (their template
+	// changed, or --force-recreate): the swarm rolls them and up waits for
+	// the update to complete. An update of the replica count or of service
+	// labels alone leaves running tasks alone.
+	rolls bool
 }
 
 func (o op) String() string {
@@ -148,11 +156,13 @@ func (d *Deployment) plan(obs observed, services []string, ids map[string]string
 		case !exists:
 			o.kind = opCreate
 		case opts.ForceRecreate:
-			o.kind, o.reason = opUpdate, "--force-recreate"
+			o.kind, o.reason, o.rolls = opUpdate, "--force-recreate", true
 		case opts.NoRecreate:
 			o.kind = opKeep
+		case cur.Spec.Labels[labelTaskHash] != spec.Labels[labelTaskHash]:
+			o.kind, o.reason, o.rolls = opUpdate, "its tasks' configuration changed", true
 		case cur.Spec.Labels[labelConfigHash] != spec.Labels[labelConfigHash]:
-			o.kind, o.reason = opUpdate, "its configuration changed"
+			o.kind, o.reason = opUpdate, "its service settings changed"
 		default:
 			o.kind = opKeep
 		}
@@ -172,6 +182,7 @@ func (d *Deployment) desiredSpec(name string, ids map[string]string) swarm.Servi
 		}
 		spec.TaskTemplate.ContainerSpec.Labels[labelImageID] = id
 	}
+	spec.Labels[labelTaskHash] = jsonHash(spec.TaskTemplate)
 	spec.Labels[labelConfigHash] = specHash(spec)
 	return spec
 }
@@ -194,7 +205,12 @@ func (d *Deployment) apply(ctx context.Context, api dockerapi.API, o op, progres
 	case opUpdate:
 		event(target.ActionUpdating, false, nil)
 		spec := o.spec
-		spec.TaskTemplate.ForceUpdate = o.existing.Spec.TaskTemplate.ForceUpdate + 1
+		spec.TaskTemplate.ForceUpdate = o.existing.Spec.TaskTemplate.ForceUpdate
+		if o.rolls {
+			// Forced, so that the swarm rolls even when its own view of
+			// the template did not change (--force-recreate).
+			spec.TaskTemplate.ForceUpdate++
+		}
 		if _, err := api.ServiceUpdate(ctx, o.existing.ID, client.ServiceUpdateOptions{Version: o.existing.Version, Spec: spec}); err != nil {
 			err = fmt.Errorf("service %q: update %s: %w", o.service, o.spec.Name, err)
 			event(target.ActionUpdating, true, err)
