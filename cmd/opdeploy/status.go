@@ -23,7 +23,16 @@ type statusDoc struct {
 	Project    string          `json:"project"`
 	AllHealthy bool            `json:"all_healthy"`
 	Services   []statusService `json:"services"`
-	Faults     []statusFault   `json:"faults"` // faults in force (docs/faults.md)
+	Faults     []statusFault   `json:"faults"`          // faults in force (docs/faults.md)
+	Nodes      []statusNode    `json:"nodes,omitempty"` // multi-node targets: the machines
+}
+
+type statusNode struct {
+	Hostname     string `json:"hostname"`
+	Role         string `json:"role"`
+	Leader       bool   `json:"leader"`
+	State        string `json:"state"`
+	Availability string `json:"availability"`
 }
 
 type statusFault struct {
@@ -66,6 +75,15 @@ func (c *statusCmd) Run(ctx context.Context, out *output, s *engine.Subject) err
 		return err
 	}
 	doc := statusDoc{Project: st.Project, AllHealthy: st.AllHealthy, Services: []statusService{}, Faults: []statusFault{}}
+	if no, ok := s.Target.(target.NodeOperator); ok {
+		nodes, err := no.Nodes(ctx)
+		if err != nil {
+			return err
+		}
+		for _, n := range nodes {
+			doc.Nodes = append(doc.Nodes, statusNode{Hostname: n.Hostname, Role: n.Role, Leader: n.Leader, State: n.State, Availability: n.Availability})
+		}
+	}
 	for _, f := range faults {
 		doc.Faults = append(doc.Faults, statusFault{ID: f.ID, Kind: string(f.Kind), Service: f.Service, Container: f.Container, Args: f.Args, Since: f.Since.UTC().Format(time.RFC3339Nano)})
 	}
@@ -131,6 +149,19 @@ func (c *statusCmd) Run(ctx context.Context, out *output, s *engine.Subject) err
 			fmt.Fprintln(tw, "FAULT\tKIND\tSERVICE\tCONTAINER\tARGS\tSINCE")
 			for _, f := range faults {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s ago\n", f.ID, f.Kind, f.Service, f.Container, f.Args, time.Since(f.Since).Round(time.Second))
+			}
+			tw.Flush()
+		}
+		if len(doc.Nodes) > 0 {
+			fmt.Fprintln(out.stdout)
+			tw = tabwriter.NewWriter(out.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "NODE\tROLE\tSTATE\tAVAILABILITY")
+			for _, n := range doc.Nodes {
+				role := n.Role
+				if n.Leader {
+					role += " (leader)"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", n.Hostname, role, n.State, n.Availability)
 			}
 			tw.Flush()
 		}
