@@ -13,8 +13,8 @@ import (
 	"github.com/opdeploy/opdeploy/target/dockerapi"
 )
 
-// networkKeys are the project networks the services use, sorted.
-func networkKeys(p *types.Project, services []string) []string {
+// usedNetworks are the project networks the services use, sorted.
+func usedNetworks(p *types.Project, services []string) []string {
 	seen := map[string]bool{}
 	for _, name := range services {
 		for key := range p.Services[name].Networks {
@@ -40,7 +40,7 @@ func (d *Deployment) ensureNetworks(ctx context.Context, api dockerapi.API, serv
 	for _, n := range existing.Items {
 		have[n.Name] = true
 	}
-	for _, key := range networkKeys(d.project, services) {
+	for _, key := range usedNetworks(d.project, services) {
 		cfg := d.project.Networks[key]
 		name := networkName(d.project, key)
 		if have[name] {
@@ -59,17 +59,4 @@ func (d *Deployment) ensureNetworks(ctx context.Context, api dockerapi.API, serv
 		progress.Event(target.ProgressEvent{Time: time.Now(), Resource: target.Network(name), Action: target.ActionCreated, Done: true})
 	}
 	return nil
-}
-
-// networkSpec is the overlay network a compose network becomes.
-func networkSpec(p *types.Project, key string, n types.NetworkConfig) client.NetworkCreateOptions {
-	labels := map[string]string{labelNamespace: p.Name}
-	for k, v := range n.Labels {
-		labels[k] = v
-	}
-	driver := n.Driver
-	if driver == "" {
-		driver = "overlay"
-	}
-	return client.NetworkCreateOptions{Driver: driver, Scope: "swarm", Attachable: true, Internal: n.Internal, Options: n.DriverOpts, Labels: labels}
 }

@@ -49,6 +49,19 @@ func (d *Deployment) Up(ctx context.Context, opts target.UpOptions) error {
 		return err
 	}
 	plan := d.plan(obs, services, ids, opts)
+	// An engine older than a field drops it silently: say so, or refuse.
+	for _, o := range plan {
+		if o.kind != opCreate && o.kind != opUpdate {
+			continue
+		}
+		warnings, err := checkEngineSupport(o.spec, api.ClientVersion())
+		if err != nil {
+			return err
+		}
+		for _, w := range warnings {
+			progress.Event(target.ProgressEvent{Time: time.Now(), Service: o.service, Action: target.ActionWarning, Detail: w})
+		}
+	}
 	if opts.DryRun {
 		for _, op := range plan {
 			progress.Event(target.ProgressEvent{Time: time.Now(), Action: target.ActionPlan, Detail: op.String()})
