@@ -34,7 +34,7 @@ func (s *Subject) RunChecks(ctx context.Context, names []string) ([]CheckResult,
 	}
 	op, ok := s.Target.(target.Operator)
 	if !ok && len(checks) > 0 {
-		return nil, fmt.Errorf("%s targets cannot run checks", s.Target.Kind())
+		return nil, s.notSupported("check")
 	}
 	results := make([]CheckResult, len(checks))
 	done := make(chan struct{})
@@ -194,7 +194,7 @@ func (s *Subject) WaitChecks(ctx context.Context, interval time.Duration, report
 	}
 	op, ok := s.Target.(target.Operator)
 	if !ok {
-		return fmt.Errorf("%s targets cannot run checks", s.Target.Kind())
+		return s.notSupported("check")
 	}
 	var last []CheckResult
 	for {

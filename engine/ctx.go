@@ -101,6 +101,10 @@ func (r *runner) newCtx() *ctxValue {
 		"limit":     r.limit,
 		"heal":      r.heal,
 		"faults":    r.faults,
+		// nodes of a multi-node target (ctx_nodes.go)
+		"nodes":    r.nodes,
+		"drain":    r.availability("drain", "drain"),
+		"activate": r.availability("activate", "active"),
 	} {
 		c.methods[name] = gostarlark.NewBuiltin("ctx."+name, fn)
 	}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -9,6 +10,7 @@ import (
 	gostarlark "go.starlark.net/starlark"
 
 	"github.com/opdeploy/opdeploy/starlark"
+	"github.com/opdeploy/opdeploy/target"
 )
 
 // wait_healthy(services, timeout = "60s")
@@ -62,6 +64,10 @@ func (r *runner) waitUntil(t *gostarlark.Thread, b *gostarlark.Builtin, args gos
 			if err != nil {
 				if ctx.Err() != nil && r.ctx.Err() != nil {
 					return nil, waitUntilErr(ctx, last)
+				}
+				// Not "not yet": the target will never take the action.
+				if errors.Is(err, target.ErrNotSupported) {
+					return nil, err
 				}
 				last = err
 				if ee, ok := err.(*gostarlark.EvalError); ok {

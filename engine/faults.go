@@ -2,7 +2,7 @@ package engine
 
 import (
 	"context"
-	"fmt"
+	"errors"
 
 	"github.com/opdeploy/opdeploy/target"
 )
@@ -12,9 +12,18 @@ import (
 func (s *Subject) faulter(what string) (target.Faulter, error) {
 	f, ok := s.Target.(target.Faulter)
 	if !ok {
-		return nil, fmt.Errorf("%s is not supported by %s targets", what, s.Target.Kind())
+		return nil, s.notSupported(what)
 	}
 	return f, nil
+}
+
+// faultErr gives a Faulter's ErrNotSupported (a kind of fault the target
+// cannot make) the uniform message.
+func (s *Subject) faultErr(what string, err error) error {
+	if errors.Is(err, target.ErrNotSupported) {
+		return s.notSupported(what)
+	}
+	return err
 }
 
 // ApplyFault applies a fault from outside a sequence (`opdeploy fault`).
@@ -27,7 +36,8 @@ func (s *Subject) ApplyFault(ctx context.Context, spec target.FaultSpec) ([]targ
 	if err := spec.Validate(s.Target.Describe().ServiceNames()); err != nil {
 		return nil, err
 	}
-	return f.Apply(ctx, spec)
+	faults, err := f.Apply(ctx, spec)
+	return faults, s.faultErr("fault", err)
 }
 
 // HealFaults removes faults (`opdeploy heal`).
@@ -36,7 +46,8 @@ func (s *Subject) HealFaults(ctx context.Context, opts target.HealOptions) ([]ta
 	if err != nil {
 		return nil, err
 	}
-	return f.Heal(ctx, opts)
+	faults, err := f.Heal(ctx, opts)
+	return faults, s.faultErr("heal", err)
 }
 
 // Faults lists the faults in force; a target that cannot make faults has

@@ -20,11 +20,17 @@ type faultingTarget struct {
 	n       int
 	applied []target.FaultSpec
 	healed  [][]string // the IDs of each heal
+	// refuse is a kind of fault the target cannot make: Apply returns
+	// target.ErrNotSupported for it.
+	refuse target.FaultKind
 }
 
 func (f *faultingTarget) Apply(_ context.Context, spec target.FaultSpec) ([]target.Fault, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if spec.Kind == f.refuse {
+		return nil, target.ErrNotSupported
+	}
 	f.n++
 	f.applied = append(f.applied, spec)
 	return []target.Fault{{ID: fmt.Sprintf("f%d", f.n), Kind: spec.Kind, Service: spec.Service, Since: time.Now()}}, nil
@@ -132,7 +138,7 @@ func TestFaultArgumentsAreCheckedWithAPosition(t *testing.T) {
 func TestFaultsOnATargetWithoutThem(t *testing.T) {
 	s, _ := loadFake(t, "def seq(ctx):\n    ctx.delay(\"api\", \"1s\")\nsequence(\"seq\", seq)\n")
 	err := s.Run(context.Background(), "seq", RunOptions{})
-	if err == nil || !strings.Contains(err.Error(), "main.star:3:14: ctx.delay is not supported by fake targets") {
+	if err == nil || !strings.Contains(err.Error(), "main.star:3:14: ctx.delay is not supported by fake_deployment") {
 		t.Errorf("got %v", err)
 	}
 }

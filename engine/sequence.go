@@ -72,7 +72,7 @@ func (s *Subject) Run(ctx context.Context, name string, opts RunOptions) error {
 	}
 	op, ok := s.Target.(target.Operator)
 	if !ok {
-		return fmt.Errorf("%s targets cannot run sequences", s.Target.Kind())
+		return s.notSupported("run")
 	}
 	if opts.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -127,7 +127,10 @@ func (g *stepGate) close() {
 // runFuncCheck runs a check written in Starlark: True passes, False fails,
 // an error fails with its message.
 func (s *Subject) runFuncCheck(ctx context.Context, fc *FuncCheck) (string, error) {
-	op, _ := s.Target.(target.Operator)
+	op, ok := s.Target.(target.Operator)
+	if !ok {
+		op = unsupportedOperator{}
+	}
 	r := &runner{subject: s, op: op, ctx: ctx, emit: func(StepEvent) {}, quiet: 1}
 	v, err := r.call("check "+fc.Name, fc.Fn)
 	if herr := r.healApplied(); herr != nil {
@@ -250,6 +253,15 @@ func (r *runner) runStep(t *gostarlark.Thread, name, args, service string, timeo
 	if err != nil && ctx.Err() != nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) {
 		err = context.Cause(ctx) // "not done within 30s" rather than "context deadline exceeded"
 	}
+	// A target that cannot take the action says so in the one form every
+	// such message has, without the step's arguments around it: they are
+	// not what went wrong. One already made (by a step inside wait_until's
+	// function) keeps its own position.
+	notSupported := errors.Is(err, target.ErrNotSupported)
+	var ns *NotSupportedError
+	if notSupported && !errors.As(err, &ns) {
+		err = r.subject.notSupported("ctx." + name)
+	}
 	if r.quiet == 0 {
 		r.emit(StepEvent{Time: time.Now(), Kind: StepEnd, Step: name, Args: args, Pos: pos, Duration: time.Since(start), Err: err})
 	}
@@ -257,6 +269,9 @@ func (r *runner) runStep(t *gostarlark.Thread, name, args, service string, timeo
 		// Failures inside wait_until's function are "not yet", not the
 		// failure of the sequence; they are not remembered for its report.
 		r.failedStep, r.failedArgs, r.failedPos, r.failedService = name, args, pos, service
+	}
+	if err != nil && notSupported {
+		return nil, err
 	}
 	if err != nil {
 		return nil, &StepError{Step: name, Args: args, Err: err}

@@ -49,7 +49,7 @@ type Config struct {
 	Root string
 	// Params are the --set key=value pairs, exposed as `params`.
 	Params map[string]string
-	// Profiles are activated in every local_deployment, after its own.
+	// Profiles are activated in every deployment, after its own.
 	Profiles []string
 	// Project, when set, replaces the project name of every deployment
 	// (-p on the command line).
@@ -73,6 +73,10 @@ type Subject struct {
 	Root   string // absolute; load() stays inside it
 	Pos    target.Pos
 	Target target.DeploymentTarget
+	// Swarm is the spec Target was resolved from when it is a
+	// swarm_deployment: what only the declaration knows (the endpoint as
+	// written, how images reach the nodes), for `opdeploy config`.
+	Swarm  *target.SwarmSpec
 	Checks []target.CheckSpec
 	// FuncChecks are checks written in Starlark with check(name, fn).
 	FuncChecks []*FuncCheck
@@ -211,6 +215,7 @@ func predeclared(st *state) starlark.StringDict {
 	return starlark.StringDict{
 		"subject":          starlark.NewBuiltin(builtinSubject, subjectBuiltin),
 		"local_deployment": starlark.NewBuiltin(builtinLocalDeployment, localDeploymentBuiltin),
+		"swarm_deployment": starlark.NewBuiltin(builtinSwarmDeployment, swarmDeploymentBuiltin),
 		"http_check":       starlark.NewBuiltin(builtinHTTPCheck, httpCheckBuiltin),
 		"tcp_check":        starlark.NewBuiltin(builtinTCPCheck, tcpCheckBuiltin),
 		"exec_check":       starlark.NewBuiltin(builtinExecCheck, execCheckBuiltin),

@@ -18,12 +18,19 @@ type fakeResolver struct {
 	calls      []target.LocalSpec
 	swarmCalls []target.SwarmSpec
 	err        error
+	// swarmErr, when set, decides a swarm resolve's error from its spec.
+	swarmErr func(target.SwarmSpec) error
 }
 
 func (r *fakeResolver) Swarm(_ context.Context, spec target.SwarmSpec) (target.DeploymentTarget, error) {
 	r.swarmCalls = append(r.swarmCalls, spec)
 	if r.err != nil {
 		return nil, r.err
+	}
+	if r.swarmErr != nil {
+		if err := r.swarmErr(spec); err != nil {
+			return nil, err
+		}
 	}
 	return &fakeTarget{spec: target.LocalSpec{ComposeSpec: spec.ComposeSpec, Pos: spec.Pos}, kind: "swarm"}, nil
 }
@@ -287,7 +294,7 @@ func TestBuiltinArgumentErrors(t *testing.T) {
 		{dep + `http_check("h", service = "web", port = 80, timeout = "soon")`, `/subjects/main.star:2:11: http_check: for parameter "timeout": "soon" is not a duration (examples: "500ms", "2s", "1m30s")`},
 		{dep + `http_check("h", service = "web", port = 80, path = "health")`, `/subjects/main.star:2:11: http_check: for parameter path: "health" must start with /`},
 		{dep + `exec_check("e", service = "web", command = [])`, `/subjects/main.star:2:11: exec_check: for parameter "command": must not be empty`},
-		{dep + `subject(name = "x", target = "d")`, `/subjects/main.star:2:8: subject: for parameter target: got string, want deployment (from local_deployment)`},
+		{dep + `subject(name = "x", target = "d")`, `/subjects/main.star:2:8: subject: for parameter target: got string, want deployment (from local_deployment or swarm_deployment)`},
 		{dep + `subject(name = "x", target = d, checks = [1])`, `/subjects/main.star:2:8: subject: for parameter checks: element 0: got int, want check (from http_check, tcp_check, exec_check or check)`},
 		{dep + `subject(name = "X", target = d)`, `/subjects/main.star:2:8: subject: for parameter name: invalid subject name "X": use lowercase letters, digits, '-' and '_', starting with a letter or digit`},
 		{`undefined_builtin()`, `/subjects/main.star:1:1: undefined: undefined_builtin`},

@@ -77,13 +77,17 @@ func (st *state) finish(thread *starlark.Thread) (*Subject, error) {
 		}
 	}
 	s := st.subject
-	s.deployment.spec.Images = st.images
-	if err := s.deployment.resolveFinal(st, s.name); err != nil {
+	if err := s.deployment.resolveFinal(st, s.name, st.images); err != nil {
 		return nil, err
 	}
 	checks, funcChecks, err := s.validateChecks()
 	if err != nil {
 		return nil, err
+	}
+	var swarm *target.SwarmSpec
+	if s.deployment.swarm != nil {
+		spec := s.deployment.swarmSpec()
+		swarm = &spec
 	}
 	return &Subject{
 		Name:       s.name,
@@ -92,6 +96,7 @@ func (st *state) finish(thread *starlark.Thread) (*Subject, error) {
 		Root:       st.cfg.Root,
 		Pos:        s.pos,
 		Target:     s.deployment.target,
+		Swarm:      swarm,
 		Checks:     checks,
 		FuncChecks: funcChecks,
 		Sequences:  st.sequences,

@@ -43,7 +43,7 @@ func subjectBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 	}
 	dep, ok := tgt.(*deploymentValue)
 	if !ok {
-		return nil, fmt.Errorf("%s: for parameter target: got %s, want deployment (from local_deployment)", b.Name(), tgt.Type())
+		return nil, fmt.Errorf("%s: for parameter target: got %s, want deployment (from local_deployment or swarm_deployment)", b.Name(), tgt.Type())
 	}
 	s := &subjectValue{name: name, doc: doc, deployment: dep, pos: callerPos(thread)}
 	if checks != nil {

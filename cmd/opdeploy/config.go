@@ -50,6 +50,11 @@ type configTarget struct {
 	Kind         string   `json:"kind"`
 	ComposeFiles []string `json:"compose_files"`
 	Profiles     []string `json:"profiles"`
+	// Endpoint and Images are a swarm's, absent for other kinds; an
+	// endpoint of "" means DOCKER_HOST, so they are pointers rather than
+	// omitempty strings.
+	Endpoint *string `json:"endpoint,omitempty"`
+	Images   *string `json:"images,omitempty"`
 }
 
 type configService struct {
@@ -138,6 +143,10 @@ func newConfigDoc(s *engine.Subject) configDoc {
 		Checks:    []configCheck{},
 		Sequences: []configSequence{},
 	}
+	if sw := s.Swarm; sw != nil {
+		endpoint, images := sw.Endpoint, sw.Images
+		doc.Target.Endpoint, doc.Target.Images = &endpoint, &images
+	}
 	for _, f := range desc.ComposeFiles {
 		doc.Target.ComposeFiles = append(doc.Target.ComposeFiles, rel(f))
 	}
@@ -219,6 +228,16 @@ func (d configDoc) writeText(w io.Writer) error {
 	}
 	top("file", d.File)
 	top("target", d.Target.Kind)
+	if d.Target.Endpoint != nil {
+		endpoint := *d.Target.Endpoint
+		if endpoint == "" {
+			endpoint = "(DOCKER_HOST)"
+		}
+		top("endpoint", endpoint)
+	}
+	if d.Target.Images != nil {
+		top("images", *d.Target.Images)
+	}
 	top("project", d.Project)
 	top("compose files", orNone(strings.Join(d.Target.ComposeFiles, ", ")))
 	top("profiles", orNone(strings.Join(d.Target.Profiles, ", ")))
