@@ -39,6 +39,9 @@ type Deployment struct {
 	// warnings are what validation found ignorable, by service.
 	warnings map[string][]string
 
+	// health holds the results of the healthchecks opdeploy runs.
+	health probes
+
 	// checked is done once the manager was seen to be one (manager.go).
 	checked  sync.Once
 	checkErr error

@@ -8,6 +8,7 @@ import (
 	"github.com/moby/moby/api/types/swarm"
 	"github.com/moby/moby/client"
 
+	"github.com/opdeploy/opdeploy/target"
 	"github.com/opdeploy/opdeploy/target/dockerapi"
 )
 
@@ -21,6 +22,10 @@ type observed struct {
 	tasks map[string][]swarm.Task
 	// nodes by node ID.
 	nodes map[string]swarm.Node
+	// health is, by task ID, the health of running tasks whose
+	// healthcheck opdeploy runs (health.go), with the reason when not
+	// healthy.
+	health map[string]taskHealth
 	// orphans are swarm services of the project that the compose project
 	// no longer has, by engine name.
 	orphans []swarm.Service
@@ -67,7 +72,26 @@ func (d *Deployment) observe(ctx context.Context, api dockerapi.API) (observed, 
 	for _, n := range nodes.Items {
 		obs.nodes[n.ID] = n
 	}
+	d.probeHealth(ctx, obs)
+	obs.health = map[string]taskHealth{}
+	for name, tasks := range obs.tasks {
+		s := d.project.Services[name]
+		if healthRunner(s) != healthByOpdeploy {
+			continue
+		}
+		for _, t := range tasks {
+			p, seen := d.health.get(t.ID)
+			h, why := probedHealth(s, p, seen)
+			obs.health[t.ID] = taskHealth{h, why}
+		}
+	}
 	return obs, nil
+}
+
+// taskHealth is a task's health as opdeploy's own healthcheck runs say.
+type taskHealth struct {
+	health target.Health
+	reason string
 }
 
 // nodeName is how rows and messages name a node: its hostname.

@@ -3,6 +3,8 @@ package swarm
 import (
 	"context"
 	"fmt"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/moby/moby/api/types/swarm"
@@ -54,6 +56,15 @@ func (d *Deployment) Restart(ctx context.Context, opts target.RestartOptions) er
 func (d *Deployment) rollingRestart(ctx context.Context, api dockerapi.API, name string, svc swarm.Service, noWait bool, progress target.Progress) error {
 	res := target.ServiceOf(svc.Spec.Name)
 	progress.Event(target.ProgressEvent{Time: time.Now(), Resource: res, Service: name, Action: target.ActionRestarting})
+	if !noWait && d.rollsItself(svc) {
+		err := d.healthGatedRoll(ctx, api, name, svc)
+		if err != nil {
+			progress.Event(target.ProgressEvent{Time: time.Now(), Resource: res, Service: name, Action: target.ActionRestarting, Done: true, Err: err})
+			return err
+		}
+		progress.Event(target.ProgressEvent{Time: time.Now(), Resource: res, Service: name, Action: target.ActionRestarted, Done: true})
+		return nil
+	}
 	spec := svc.Spec
 	spec.TaskTemplate.ForceUpdate++
 	var before *time.Time // the last update's start, to tell ours from it
@@ -105,4 +116,89 @@ func (d *Deployment) waitUpdate(ctx context.Context, api dockerapi.API, name, id
 		case <-ticker.C:
 		}
 	}
+}
+
+// rollsItself says whether opdeploy rolls the service's tasks itself: when
+// opdeploy runs its healthcheck (health.go), a forced update would be
+// gated only on tasks running, not on their health. It can when the swarm
+// restarts any task that ends (restart condition any, the default), so
+// that stopping a task's container makes the swarm start its replacement.
+func (d *Deployment) rollsItself(svc swarm.Service) bool {
+	cs := svc.Spec.TaskTemplate.ContainerSpec
+	if cs == nil || cs.Labels[labelHealthRunner] != healthByOpdeploy {
+		return false
+	}
+	rp := svc.Spec.TaskTemplate.RestartPolicy
+	return rp == nil || rp.Condition == "" || rp.Condition == swarm.RestartPolicyConditionAny
+}
+
+// healthGatedRoll restarts the service's tasks slot by slot, in slot order,
+// update_config.parallelism at a time (1 by default), with its delay
+// between: it stops a task's container through its node, then waits until
+// the swarm's replacement for that slot runs and passes the healthcheck
+// before the next.
+func (d *Deployment) healthGatedRoll(ctx context.Context, api dockerapi.API, name string, svc swarm.Service) error {
+	parallelism, delay := 1, time.Duration(0)
+	if uc := svc.Spec.UpdateConfig; uc != nil {
+		if uc.Parallelism > 0 {
+			parallelism = int(uc.Parallelism)
+		}
+		delay = uc.Delay
+	}
+	tasks, _, err := d.runningTasks(ctx, name)
+	if err != nil {
+		return err
+	}
+	sort.Slice(tasks, func(i, j int) bool { return tasks[i].task.Slot < tasks[j].task.Slot })
+	for start := 0; start < len(tasks); start += parallelism {
+		batch := tasks[start:min(start+parallelism, len(tasks))]
+		old := map[string]bool{}
+		for _, rt := range batch {
+			old[rt.task.ID] = true
+			node, err := d.nodeAPI(ctx, rt.node)
+			if err != nil {
+				return err
+			}
+			if _, err := node.ContainerStop(ctx, rt.task.Status.ContainerStatus.ContainerID, client.ContainerStopOptions{}); err != nil && !isNotFound(err) {
+				return fmt.Errorf("service %q: restart task %s on node %s: %w", name, rt.name, rt.node.Description.Hostname, err)
+			}
+		}
+		err := d.waitFor(ctx, api, fmt.Sprintf("service %q: rolling restart", name), func(obs observed, now time.Time) (bool, string, error) {
+			rows := d.rows(obs, []string{name}, now)
+			var pending []string
+			for _, r := range rows {
+				if !r.Counted {
+					continue
+				}
+				replaced := true
+				for _, t := range obs.tasks[name] {
+					if old[t.ID] && t.Slot == r.Number && t.DesiredState == swarm.TaskStateRunning {
+						replaced = false
+					}
+				}
+				if !replaced || !r.Ready {
+					pending = append(pending, fmt.Sprintf("%s: %s", r.Container, orText(r.Reason, "being replaced")))
+				}
+			}
+			return len(pending) == 0, strings.Join(pending, "; "), nil
+		})
+		if err != nil {
+			return err
+		}
+		if delay > 0 && start+parallelism < len(tasks) {
+			select {
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			case <-time.After(delay): // update_config.delay, as the swarm waits it
+			}
+		}
+	}
+	return nil
+}
+
+func orText(s, otherwise string) string {
+	if s == "" {
+		return otherwise
+	}
+	return s
 }

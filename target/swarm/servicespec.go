@@ -136,7 +136,19 @@ func containerSpec(p *types.Project, s types.ServiceConfig) (*swarm.ContainerSpe
 		OomScoreAdj:    s.OomScoreAdj,
 		Hosts:          extraHosts(s.ExtraHosts),
 		Ulimits:        ulimits(s.Ulimits),
-		Healthcheck:    healthcheck(s.HealthCheck),
+	}
+	// health.go: unless the service hands it to the swarm, opdeploy runs
+	// the compose healthcheck itself, and the swarm gets none (NONE also
+	// turns off the image's own, which would keep the task out of DNS just
+	// the same).
+	switch healthRunner(s) {
+	case healthBySwarm:
+		cs.Healthcheck = healthcheck(s.HealthCheck)
+	case healthByOpdeploy:
+		cs.Healthcheck = &container.HealthConfig{Test: []string{"NONE"}}
+		cs.Labels[labelHealthRunner] = healthByOpdeploy
+	default:
+		cs.Healthcheck = healthcheck(s.HealthCheck)
 	}
 	for k, v := range s.Labels {
 		cs.Labels[k] = v

@@ -56,6 +56,9 @@ const maxServiceName = 63
 // validateService applies the key tables and builds the service's spec,
 // which checks every value it carries.
 func validateService(p *types.Project, s types.ServiceConfig) ([]string, error) {
+	if err := checkHealthRunner(s); err != nil {
+		return nil, err
+	}
 	warnings, err := checkSupported(s)
 	if err != nil {
 		return warnings, err

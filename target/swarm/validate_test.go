@@ -150,7 +150,7 @@ func TestSpecHash(t *testing.T) {
 func TestCheckEngineSupport(t *testing.T) {
 	p := loadProject(t, `
 services:
-  hc: {image: x, healthcheck: {test: ["CMD", "true"], start_interval: 1s}}
+  hc: {image: x, healthcheck: {test: ["CMD", "true"], start_interval: 1s}, x-opdeploy-healthcheck: swarm}
   oom: {image: x, oom_score_adj: 100}
   caps: {image: x, cap_add: [NET_ADMIN]}
 `)

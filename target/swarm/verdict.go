@@ -109,9 +109,10 @@ func serviceRows(name string, svc swarm.Service, obs observed, now time.Time) []
 }
 
 // taskRow is one task as a status row, with the verdict: ready when the
-// task runs on a Ready node and has passed its healthcheck (a swarm
-// reports a task with a healthcheck as running only once it is healthy)
-// or, without one, has kept running for target.SettleWindow.
+// task runs on a Ready node and has passed its healthcheck — run by
+// opdeploy (health.go), or by the swarm, which reports a task with a
+// healthcheck as running only once it is healthy — or, without one, has
+// kept running for target.SettleWindow.
 func taskRow(name string, svc swarm.Service, t swarm.Task, obs observed, hasHealth, job bool, now time.Time) target.ServiceStatus {
 	r := target.ServiceStatus{
 		Service:   name,
@@ -134,6 +135,10 @@ func taskRow(name string, svc swarm.Service, t swarm.Task, obs observed, hasHeal
 	for _, p := range t.Status.PortStatus.Ports {
 		r.Ports = append(r.Ports, target.PortBinding{HostPort: uint16(p.PublishedPort), ContainerPort: uint16(p.TargetPort), Protocol: string(p.Protocol)})
 	}
+	th, probed := obs.health[t.ID]
+	if probed && t.Status.State == swarm.TaskStateRunning {
+		r.Health = th.health
+	}
 	if hasHealth {
 		switch t.Status.State {
 		case swarm.TaskStateRunning:
@@ -152,7 +157,9 @@ func taskRow(name string, svc swarm.Service, t swarm.Task, obs observed, hasHeal
 		r.Reason = fmt.Sprintf("node %s is %s", r.Node, nodeState(obs, t.NodeID))
 	case !running:
 		r.Reason = "task " + string(t.Status.State) + taskDetail(t)
-	case !hasHealth && now.Sub(t.Status.Timestamp) < target.SettleWindow:
+	case probed && th.health != target.HealthHealthy:
+		r.Reason = th.reason
+	case !hasHealth && !probed && now.Sub(t.Status.Timestamp) < target.SettleWindow:
 		r.Reason = fmt.Sprintf("running for less than %s", target.SettleWindow)
 	default:
 		r.Ready = true

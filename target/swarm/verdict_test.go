@@ -133,3 +133,40 @@ func TestDependencyOrder(t *testing.T) {
 		t.Errorf("unknown service: %v", err)
 	}
 }
+
+// TestRowsProbedHealth: a task whose healthcheck opdeploy runs is ready
+// only once that healthcheck passed, and says why not before.
+func TestRowsProbedHealth(t *testing.T) {
+	d := deploymentOf("web")
+	nodes := map[string]swarm.Node{"1": node("1", "node1", swarm.NodeStateReady)}
+	svc := replicated(2, false)
+	tasks := []swarm.Task{
+		task("a", 1, "1", swarm.TaskStateRunning, swarm.TaskStateRunning, t0),
+		task("b", 2, "1", swarm.TaskStateRunning, swarm.TaskStateRunning, t0),
+	}
+	obs := observed{services: map[string]swarm.Service{"web": svc}, tasks: map[string][]swarm.Task{"web": tasks}, nodes: nodes,
+		health: map[string]taskHealth{"a": {target.HealthHealthy, ""}, "b": {target.HealthStarting, "healthcheck has not passed yet: connection refused"}}}
+	rows := d.rows(obs, []string{"web"}, t0.Add(time.Minute))
+	if !rows[0].Ready || rows[0].Health != target.HealthHealthy {
+		t.Errorf("row a: %+v", rows[0])
+	}
+	if rows[1].Ready || rows[1].Health != target.HealthStarting || rows[1].Reason != "healthcheck has not passed yet: connection refused" {
+		t.Errorf("row b: %+v", rows[1])
+	}
+	s := types.ServiceConfig{Name: "web"}
+	s.HealthCheck = &types.HealthCheckConfig{Test: []string{"CMD", "true"}}
+	for _, c := range []struct {
+		p    probeState
+		seen bool
+		want target.Health
+	}{
+		{probeState{}, false, target.HealthStarting},
+		{probeState{fails: 5}, true, target.HealthStarting},
+		{probeState{passed: true, fails: 2}, true, target.HealthHealthy},
+		{probeState{passed: true, fails: 3, output: "boom"}, true, target.HealthUnhealthy},
+	} {
+		if h, _ := probedHealth(s, c.p, c.seen); h != c.want {
+			t.Errorf("%+v seen %v: %s, want %s", c.p, c.seen, h, c.want)
+		}
+	}
+}
