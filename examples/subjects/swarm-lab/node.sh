@@ -18,6 +18,12 @@ done
 # The tmpfs holding the hierarchies; not needed by dockerd on every kernel.
 mount -o remount,rw /sys/fs/cgroup 2>/dev/null || true
 
+# The engine's run-time state lives in the container's own /var/run. After a
+# stop or a kill it is stale: dockerd would refuse to start ("pid file
+# found") or trust the pid of a containerd that is gone. A restarted node
+# starts clean; its images, containers and swarm state are on the volume.
+rm -rf /var/run/docker.pid /var/run/docker.sock /var/run/docker
+
 # TCP without TLS: the lab network is a private bridge on this machine and
 # the harness and init talk to each node's engine over it. overlay2 works
 # because /var/lib/docker is a named volume (ext4/xfs of the outer engine),
