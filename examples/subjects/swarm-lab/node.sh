@@ -12,11 +12,16 @@ mount -o remount,rw /sys
 # (cgroup: private), read-only as well. A plain `remount,rw` fails with
 # "busy"; remounting the bind itself works. Without it every task fails with
 # "mkdir /sys/fs/cgroup/cpuset/docker: read-only file system".
-for d in /sys/fs/cgroup/*/; do
-	mount -o remount,bind,rw "$d"
-done
-# The tmpfs holding the hierarchies; not needed by dockerd on every kernel.
-mount -o remount,rw /sys/fs/cgroup 2>/dev/null || true
+# (On cgroup v2 there is one hierarchy, the mount itself: untested.)
+if [ -e /sys/fs/cgroup/cgroup.controllers ]; then
+	mount -o remount,rw /sys/fs/cgroup
+else
+	for d in /sys/fs/cgroup/*/; do
+		mount -o remount,bind,rw "$d"
+	done
+	# The tmpfs holding the hierarchies; not needed by dockerd on every kernel.
+	mount -o remount,rw /sys/fs/cgroup 2>/dev/null || true
+fi
 
 # The engine's run-time state lives in the container's own /var/run. After a
 # stop or a kill it is stale: dockerd would refuse to start ("pid file
