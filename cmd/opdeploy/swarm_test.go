@@ -19,6 +19,7 @@ import (
 
 	"github.com/moby/moby/api/types/swarm"
 	"github.com/moby/moby/client"
+	"github.com/opdeploy/opdeploy/engine"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -595,6 +596,35 @@ func cleanupSwarmProject(project string) {
 		case <-ctx.Done():
 			fmt.Fprintf(os.Stderr, "swarm lab: %d networks or volumes of %s could not be removed\n", left, project)
 			return
+		}
+	}
+}
+
+// The lab's subject loads with its defaults and with other sizes, and
+// refuses parameters it cannot honour, without Docker.
+func TestLoadSwarmLab(t *testing.T) {
+	for _, c := range []struct {
+		params   map[string]string
+		services int
+	}{
+		{nil, 4}, // node1..3 and init
+		{map[string]string{"nodes": "5", "managers": "3", "subnet": "10.250.3.0/24"}, 6},
+	} {
+		s, err := loadExample(t, swarmLabFile(), engine.Options{Params: c.params})
+		if err != nil {
+			t.Fatalf("%v: %v", c.params, err)
+		}
+		if got := len(s.Target.Describe().Services); got != c.services {
+			t.Errorf("%v: %d services, want %d", c.params, got, c.services)
+		}
+	}
+	for _, bad := range []map[string]string{
+		{"nodes": "0"},
+		{"managers": "4"},
+		{"subnet": "10.250.0.0/16"},
+	} {
+		if _, err := loadExample(t, swarmLabFile(), engine.Options{Params: bad}); err == nil {
+			t.Errorf("%v: loaded, want an error", bad)
 		}
 	}
 }
