@@ -11,7 +11,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	// swarmTeardown removes the swarm lab, if a test brought it up, once
+	// every test has run (swarm_test.go).
+	testscript.Main(swarmTeardown{m}, map[string]func(){
 		"opdeploy": func() { os.Exit(Main()) },
 	})
 }
