@@ -107,7 +107,7 @@ func (c *statusCmd) Run(ctx context.Context, out *output, s *engine.Subject) err
 	} else {
 		tw := tabwriter.NewWriter(out.stdout, 0, 4, 2, ' ', 0)
 		// A NODE column only for targets that span machines.
-		nodes := false
+		nodes := len(doc.Nodes) > 0
 		for _, ss := range doc.Services {
 			nodes = nodes || ss.Node != ""
 		}

@@ -212,6 +212,7 @@ func swarmCondition() (bool, error) {
 //
 //	SWARM_ENDPOINT  the manager's engine, tcp://<node1>:2375
 //	SWARM_NODES     every node's engine, space-separated, node1 first
+//	SWARM_NODEn     node n's engine (from 1)
 //	SWARM_LAB       the lab's project (its containers are $SWARM_LAB-nodeN-1,
 //	                its images opdeploy-test/$SWARM_LAB:node and :init)
 //	SWARM_SUBNET    the lab's subnet (node N is at .(10+N))
@@ -245,6 +246,9 @@ func TestSwarm(t *testing.T) {
 				env.T().Log("swarm lab", s.project, "up: subnet", s.subnet, "came up in", s.took.Round(100*time.Millisecond))
 				env.Setenv("SWARM_ENDPOINT", s.endpoint)
 				env.Setenv("SWARM_NODES", strings.Join(s.nodes, " "))
+				for i, n := range s.nodes {
+					env.Setenv(fmt.Sprintf("SWARM_NODE%d", i+1), n)
+				}
 				env.Setenv("SWARM_LAB", s.project)
 				env.Setenv("SWARM_SUBNET", s.subnet)
 				// Deferred functions run last first: the script's objects

@@ -50,7 +50,7 @@ func (d *Deployment) Restart(ctx context.Context, opts target.RestartOptions) er
 	if opts.NoWait {
 		return nil
 	}
-	return d.waitReady(ctx, api, services, time.Now(), progress)
+	return d.waitReady(ctx, api, services, time.Now(), progress, map[string]bool{})
 }
 
 func (d *Deployment) rollingRestart(ctx context.Context, api dockerapi.API, name string, svc swarm.Service, noWait bool, progress target.Progress) error {

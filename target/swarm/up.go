@@ -75,6 +75,7 @@ func (d *Deployment) Up(ctx context.Context, opts target.UpOptions) error {
 		return err
 	}
 	var updated []op
+	announced := map[string]bool{} // services reported ready
 	for _, op := range plan {
 		if op.kind == opUpdate {
 			updated = append(updated, op)
@@ -85,7 +86,7 @@ func (d *Deployment) Up(ctx context.Context, opts target.UpOptions) error {
 			}
 			continue
 		}
-		if err := d.waitDependencies(ctx, api, op.service, start); err != nil {
+		if err := d.waitDependencies(ctx, api, op.service, start, progress, announced); err != nil {
 			return err
 		}
 		if err := d.apply(ctx, api, op, progress); err != nil {
@@ -109,7 +110,7 @@ func (d *Deployment) Up(ctx context.Context, opts target.UpOptions) error {
 			return err
 		}
 	}
-	return d.waitReady(ctx, api, services, start, progress)
+	return d.waitReady(ctx, api, services, start, progress, announced)
 }
 
 // timeoutError is up's --timeout running out.

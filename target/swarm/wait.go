@@ -91,9 +91,12 @@ func (d *Deployment) swarmEvents(ctx context.Context, api dockerapi.API) <-chan 
 
 // waitReady waits until every task of the services is ready, failing at
 // once when a task started by this up fails.
-func (d *Deployment) waitReady(ctx context.Context, api dockerapi.API, services []string, since time.Time, progress target.Progress) error {
-	announced := map[string]bool{}
+// announced holds the services already reported ready.
+func (d *Deployment) waitReady(ctx context.Context, api dockerapi.API, services []string, since time.Time, progress target.Progress, announced map[string]bool) error {
 	for _, s := range services {
+		if announced[s] {
+			continue
+		}
 		progress.Event(target.ProgressEvent{Time: time.Now(), Resource: target.ServiceOf(s), Service: s, Action: target.ActionWaiting})
 	}
 	return d.waitFor(ctx, api, "up", func(obs observed, now time.Time) (bool, string, error) {
@@ -112,8 +115,8 @@ func (d *Deployment) waitReady(ctx context.Context, api dockerapi.API, services 
 }
 
 // waitDependencies waits until the services a service depends on have
-// reached their depends_on condition.
-func (d *Deployment) waitDependencies(ctx context.Context, api dockerapi.API, service string, since time.Time) error {
+// reached their depends_on condition, reporting each as it does.
+func (d *Deployment) waitDependencies(ctx context.Context, api dockerapi.API, service string, since time.Time, progress target.Progress, announced map[string]bool) error {
 	deps := d.project.Services[service].DependsOn
 	if len(deps) == 0 {
 		return nil
@@ -125,9 +128,17 @@ func (d *Deployment) waitDependencies(ctx context.Context, api dockerapi.API, se
 		}
 	}
 	sort.Strings(names)
+	waiting := map[string]bool{}
+	for _, dep := range names {
+		if !announced[dep] {
+			waiting[dep] = true
+			progress.Event(target.ProgressEvent{Time: time.Now(), Resource: target.ServiceOf(dep), Service: dep, Action: target.ActionWaiting, Detail: deps[dep].Condition + ", for " + service})
+		}
+	}
 	return d.waitFor(ctx, api, fmt.Sprintf("service %q waits on its dependencies", service), func(obs observed, now time.Time) (bool, string, error) {
 		var pending []string
 		for _, dep := range names {
+			before := len(pending)
 			rows := d.rows(obs, []string{dep}, now)
 			switch deps[dep].Condition {
 			case types.ServiceConditionHealthy, types.ServiceConditionCompletedSuccessfully:
@@ -143,6 +154,13 @@ func (d *Deployment) waitDependencies(ctx context.Context, api dockerapi.API, se
 						pending = append(pending, dep+" (started)")
 						break
 					}
+				}
+			}
+			if len(pending) == before && waiting[dep] {
+				waiting[dep] = false
+				if allReady(rows) {
+					announced[dep] = true
+					progress.Event(target.ProgressEvent{Time: time.Now(), Resource: target.ServiceOf(dep), Service: dep, Action: target.ActionReady, Done: true})
 				}
 			}
 		}
