@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -213,6 +215,7 @@ func swarmCondition() (bool, error) {
 //	SWARM_ENDPOINT  the manager's engine, tcp://<node1>:2375
 //	SWARM_NODES     every node's engine, space-separated, node1 first
 //	SWARM_NODEn     node n's engine (from 1)
+//	SWARM_NODEn_ADDR  node n's address (where it publishes ports)
 //	SWARM_LAB       the lab's project (its containers are $SWARM_LAB-nodeN-1,
 //	                its images opdeploy-test/$SWARM_LAB:node and :init)
 //	SWARM_SUBNET    the lab's subnet (node N is at .(10+N))
@@ -248,6 +251,9 @@ func TestSwarm(t *testing.T) {
 				env.Setenv("SWARM_NODES", strings.Join(s.nodes, " "))
 				for i, n := range s.nodes {
 					env.Setenv(fmt.Sprintf("SWARM_NODE%d", i+1), n)
+					if u, err := url.Parse(n); err == nil {
+						env.Setenv(fmt.Sprintf("SWARM_NODE%d_ADDR", i+1), u.Hostname())
+					}
 				}
 				env.Setenv("SWARM_LAB", s.project)
 				env.Setenv("SWARM_SUBNET", s.subnet)
@@ -498,6 +504,35 @@ var swarmCommands = map[string]func(ts *testscript.TestScript, neg bool, args []
 		nodes, err := listNodes(ctx, mgr)
 		ts.Check(err)
 		printLines(ts, formatNodes(nodes))
+	},
+	// tasks SERVICE: prints "slot node desired state" for every task the
+	// manager remembers of the swarm service SERVICE (its engine name),
+	// oldest first, so scripts see replacements without opdeploy.
+	"tasks": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) != 1 {
+			ts.Fatalf("usage: tasks SERVICE")
+		}
+		mgr := mustSwarm(ts)
+		defer mgr.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		f := client.Filters{}
+		f.Add("service", args[0])
+		res, err := mgr.TaskList(ctx, client.TaskListOptions{Filters: f})
+		ts.Check(err)
+		nodes, err := listNodes(ctx, mgr)
+		ts.Check(err)
+		host := map[string]string{}
+		for _, n := range nodes {
+			host[n.ID] = n.Description.Hostname
+		}
+		tasks := res.Items
+		sort.Slice(tasks, func(i, j int) bool { return tasks[i].Meta.CreatedAt.Before(tasks[j].Meta.CreatedAt) })
+		var lines []string
+		for _, t := range tasks {
+			lines = append(lines, fmt.Sprintf("%d %s %s %s", t.Slot, host[t.NodeID], t.DesiredState, t.Status.State))
+		}
+		printLines(ts, lines)
 	},
 	// labnode stop|start|kill N: stops (as `docker stop` does), starts or
 	// SIGKILLs lab node N's container on the outer engine. start returns
