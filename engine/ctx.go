@@ -120,6 +120,7 @@ func statusStruct(s target.ServiceStatus) *starlarkstruct.Struct {
 		"service":   gostarlark.String(s.Service),
 		"name":      gostarlark.String(s.Container),
 		"number":    gostarlark.MakeInt(s.Number),
+		"node":      gostarlark.String(s.Node), // "" on the local engine
 		"state":     gostarlark.String(s.State),
 		"health":    gostarlark.String(s.Health),
 		"exit_code": gostarlark.MakeInt(s.ExitCode),
