@@ -408,6 +408,35 @@ func swarmClient(endpoint string) (*client.Client, error) {
 // waitNodesReady returns once the manager lists want nodes, all Ready. It
 // lists again at each node event of the manager (a node's state changes
 // are events there), and once a second in case one is missed.
+// waitNodeDown waits until the manager reports the node down, woken by
+// node events, looking again every second (a node's heartbeat lapsing
+// makes no event of its own on every engine version).
+func waitNodeDown(ctx context.Context, mgr *client.Client, hostname string) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	f := client.Filters{}
+	f.Add("type", "node")
+	stream := mgr.Events(ctx, client.EventsListOptions{Filters: f})
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		nodes, err := listNodes(ctx, mgr)
+		if err == nil {
+			for _, n := range nodes {
+				if n.Description.Hostname == hostname && n.Status.State == swarm.NodeStateDown {
+					return nil
+				}
+			}
+		}
+		select {
+		case <-stream.Messages:
+		case <-tick.C:
+		case <-ctx.Done():
+			return fmt.Errorf("node %s not down: %v", hostname, context.Cause(ctx))
+		}
+	}
+}
+
 func waitNodesReady(ctx context.Context, mgr *client.Client, want int) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -486,15 +515,19 @@ var swarmCommands = map[string]func(ts *testscript.TestScript, neg bool, args []
 	// the swarm, as the manager ($SWARM_ENDPOINT) lists them.
 	// swarmnodes ready N: waits (up to a minute) until the manager lists
 	// N nodes, all Ready, then prints them.
+	// swarmnodes down NODE: waits (up to a minute) until the manager sees
+	// NODE down, then prints the nodes.
 	"swarmnodes": func(ts *testscript.TestScript, neg bool, args []string) {
-		if neg || (len(args) != 0 && (len(args) != 2 || args[0] != "ready")) {
-			ts.Fatalf("usage: swarmnodes [ready N]")
+		if neg || (len(args) != 0 && (len(args) != 2 || (args[0] != "ready" && args[0] != "down"))) {
+			ts.Fatalf("usage: swarmnodes [ready N | down NODE]")
 		}
 		mgr := mustSwarm(ts)
 		defer mgr.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		if len(args) == 2 {
+		if len(args) == 2 && args[0] == "down" {
+			ts.Check(waitNodeDown(ctx, mgr, args[1]))
+		} else if len(args) == 2 {
 			n, err := strconv.Atoi(args[1])
 			if err != nil {
 				ts.Fatalf("swarmnodes ready %s: not a number", args[1])

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
 
 	"github.com/opdeploy/opdeploy/target"
@@ -135,7 +136,7 @@ func (d *Deployment) removeVolumes(ctx context.Context, obs observed, progress t
 		for _, v := range res.Items {
 			r := target.Volume(v.Name + " on " + n.Description.Hostname)
 			progress.Event(target.ProgressEvent{Time: time.Now(), Resource: r, Action: target.ActionRemoving})
-			if _, err := api.VolumeRemove(ctx, v.Name, client.VolumeRemoveOptions{}); err != nil && !isNotFound(err) {
+			if err := removeVolume(ctx, api, v.Name); err != nil {
 				err = fmt.Errorf("remove volume %s on node %s: %w", v.Name, n.Description.Hostname, err)
 				progress.Event(target.ProgressEvent{Time: time.Now(), Resource: r, Action: target.ActionRemoving, Done: true, Err: err})
 				return err
@@ -144,4 +145,26 @@ func (d *Deployment) removeVolumes(ctx context.Context, obs observed, progress t
 		}
 	}
 	return nil
+}
+
+// removeVolume removes a volume from a node's engine. The node's agent
+// removes the containers of a removed service's tasks a moment after the
+// manager forgets the tasks, and a volume is in use until then: a
+// conflict is retried, up to downBound.
+func removeVolume(ctx context.Context, api dockerapi.API, name string) error {
+	deadline := time.Now().Add(downBound)
+	for {
+		_, err := api.VolumeRemove(ctx, name, client.VolumeRemoveOptions{})
+		if err == nil || isNotFound(err) {
+			return nil
+		}
+		if !errdefs.IsConflict(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-time.After(pollInterval): // no event says when the agent removed the container
+		}
+	}
 }

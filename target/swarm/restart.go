@@ -172,7 +172,7 @@ func (d *Deployment) healthGatedRoll(ctx context.Context, api dockerapi.API, nam
 				}
 				replaced := true
 				for _, t := range obs.tasks[name] {
-					if old[t.ID] && t.Slot == r.Number && t.DesiredState == swarm.TaskStateRunning {
+					if old[t.ID] && t.Slot == r.Number && wantedUp(t) {
 						replaced = false
 					}
 				}

@@ -53,7 +53,7 @@ func serviceRows(name string, svc swarm.Service, obs observed, now time.Time) []
 	wanted := map[string]bool{}
 	for _, t := range tasks {
 		k := key(t)
-		w := t.DesiredState == swarm.TaskStateRunning || (job && t.DesiredState == swarm.TaskStateComplete)
+		w := wantedUp(t) || (job && t.DesiredState == swarm.TaskStateComplete)
 		if _, seen := chosen[k]; !seen || (w && !wanted[k]) {
 			chosen[k], wanted[k] = t, w
 		}
@@ -151,9 +151,9 @@ func taskRow(name string, svc swarm.Service, t swarm.Task, obs observed, hasHeal
 	switch {
 	case job && t.Status.State == swarm.TaskStateComplete:
 		r.Ready, r.Reason = true, "completed"
-	case t.DesiredState != swarm.TaskStateRunning:
+	case !wantedUp(t):
 		r.Reason = fmt.Sprintf("task %s (the swarm wants it %s)", t.Status.State, t.DesiredState)
-	case !obs.nodeReady(t.NodeID):
+	case t.NodeID != "" && !obs.nodeReady(t.NodeID):
 		r.Reason = fmt.Sprintf("node %s is %s", r.Node, nodeState(obs, t.NodeID))
 	case !running:
 		r.Reason = "task " + string(t.Status.State) + taskDetail(t)
@@ -223,4 +223,10 @@ func allReady(rows []target.ServiceStatus) bool {
 		}
 	}
 	return counted > 0
+}
+
+// wantedUp says whether the swarm means the task to run: desired state
+// running, or ready (a new task on its way to running).
+func wantedUp(t swarm.Task) bool {
+	return t.DesiredState == swarm.TaskStateRunning || t.DesiredState == swarm.TaskStateReady
 }
