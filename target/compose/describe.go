@@ -83,3 +83,17 @@ func DurationOf(d *types.Duration) time.Duration {
 	}
 	return time.Duration(*d)
 }
+
+// Environment renders a service's resolved environment as KEY=value,
+// sorted; a variable with no value (unset in every source) is left out,
+// as compose does.
+func Environment(s types.ServiceConfig) []string {
+	var env []string
+	for k, v := range s.Environment {
+		if v != nil {
+			env = append(env, k+"="+*v)
+		}
+	}
+	sort.Strings(env)
+	return env
+}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -162,4 +164,22 @@ func endpoint() string {
 		return h
 	}
 	return defaultSocket
+}
+
+// APIBefore reports whether Engine API version v is older than want
+// ("1.41" < "1.44"). An unknown version ("") is taken as new enough.
+func APIBefore(v, want string) bool {
+	if v == "" {
+		return false
+	}
+	vMaj, vMin, _ := strings.Cut(v, ".")
+	wMaj, wMin, _ := strings.Cut(want, ".")
+	a, _ := strconv.Atoi(vMaj)
+	b, _ := strconv.Atoi(wMaj)
+	if a != b {
+		return a < b
+	}
+	c, _ := strconv.Atoi(vMin)
+	d, _ := strconv.Atoi(wMin)
+	return c < d
 }

@@ -2,28 +2,14 @@ package local
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/opdeploy/opdeploy/target/dockerapi"
 )
 
-// apiBefore reports whether API version v is older than want ("1.41" < "1.44").
-func apiBefore(v, want string) bool {
-	if v == "" {
-		return false
-	}
-	vMaj, vMin, _ := strings.Cut(v, ".")
-	wMaj, wMin, _ := strings.Cut(want, ".")
-	a, _ := strconv.Atoi(vMaj)
-	b, _ := strconv.Atoi(wMaj)
-	if a != b {
-		return a < b
-	}
-	c, _ := strconv.Atoi(vMin)
-	d, _ := strconv.Atoi(wMin)
-	return c < d
-}
+// apiBefore reports whether API version v is older than want.
+func apiBefore(v, want string) bool { return dockerapi.APIBefore(v, want) }
 
 // checkEngineSupport rejects what the engine's API version cannot do, so
 // that it is not silently ignored: volume subpaths need API 1.45,

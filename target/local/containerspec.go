@@ -15,6 +15,8 @@ import (
 	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/api/types/network"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/opdeploy/opdeploy/target/compose"
 )
 
 // containerSpec is everything needed to create one container. Engines
@@ -67,7 +69,7 @@ func buildContainerSpec(p *types.Project, s types.ServiceConfig, opts specOption
 		Tty:          s.Tty,
 		OpenStdin:    s.StdinOpen,
 		StopSignal:   s.StopSignal,
-		Env:          environment(s),
+		Env:          compose.Environment(s),
 		Labels:       map[string]string{},
 		ExposedPorts: network.PortSet{},
 	}
@@ -168,20 +170,6 @@ func buildContainerSpec(p *types.Project, s types.ServiceConfig, opts specOption
 		return nil, err
 	}
 	return spec, nil
-}
-
-// environment renders the service's resolved environment, sorted; a
-// variable with no value (unset in every source) is left out, as compose
-// does.
-func environment(s types.ServiceConfig) []string {
-	var env []string
-	for k, v := range s.Environment {
-		if v != nil {
-			env = append(env, k+"="+*v)
-		}
-	}
-	sort.Strings(env)
-	return env
 }
 
 // restartOf is the restart policy a service's containers get, in the form

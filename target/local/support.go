@@ -1,38 +1,20 @@
 package local
 
 import (
-	"encoding/json"
 	"fmt"
-	"sort"
 
 	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/opdeploy/opdeploy/target/compose"
 )
 
-// support is what opdeploy does with a compose key.
-type support int
+// keyRule is the policy for one key (target/compose/policy.go).
+type keyRule = compose.KeyRule
 
-const (
-	// honoured: applied to the container as docker compose applies it
-	// (values are checked further in validate.go and preflight.go).
-	honoured support = iota
-	// ignored with a one-line warning: docker compose's up ignores it too,
-	// or running without it is safe.
-	ignored
-	// rejected: an error naming the key and the service, never silently
-	// ignored.
-	rejected
-)
-
-// keyRule is the policy for one key, and why when it is not honoured.
-type keyRule struct {
-	support support
-	why     string
-}
-
-func yes() keyRule                       { return keyRule{support: honoured} }
-func no() keyRule                        { return keyRule{support: rejected} }
-func ignoredBecause(why string) keyRule  { return keyRule{support: ignored, why: why} }
-func rejectedBecause(why string) keyRule { return keyRule{support: rejected, why: why} }
+func yes() keyRule                       { return keyRule{Support: compose.Honoured} }
+func no() keyRule                        { return keyRule{Support: compose.Rejected} }
+func ignoredBecause(why string) keyRule  { return keyRule{Support: compose.Ignored, Why: why} }
+func rejectedBecause(why string) keyRule { return keyRule{Support: compose.Rejected, Why: why} }
 
 // serviceKeys holds every service key compose-spec defines; docs/compose.md
 // has one row per key, and TestKeyPoliciesCoverTheSpec keeps both complete
@@ -187,26 +169,26 @@ func checkSupported(s types.ServiceConfig) (warnings []string, err error) {
 		if !known {
 			rule = rejectedBecause("")
 		}
-		switch rule.support {
-		case ignored:
-			warnings = append(warnings, fmt.Sprintf("service %q: %s is ignored: %s", s.Name, key, rule.why))
-		case rejected:
+		switch rule.Support {
+		case compose.Ignored:
+			warnings = append(warnings, fmt.Sprintf("service %q: %s is ignored: %s", s.Name, key, rule.Why))
+		case compose.Rejected:
 			why := ""
-			if rule.why != "" {
-				why = ": " + rule.why
+			if rule.Why != "" {
+				why = ": " + rule.Why
 			}
 			return fmt.Errorf("service %q: %s is not supported by opdeploy yet%s (docs/compose.md lists what is)", s.Name, key, why)
 		}
 		return nil
 	}
-	for _, k := range setKeys(s, types.ServiceConfig{}) {
+	for _, k := range compose.SetKeys(s, types.ServiceConfig{}) {
 		rule, known := serviceKeys[k]
 		if err := check(k, rule, known); err != nil {
 			return warnings, err
 		}
 	}
 	if s.Deploy != nil {
-		for _, k := range setKeys(*s.Deploy, types.DeployConfig{}) {
+		for _, k := range compose.SetKeys(*s.Deploy, types.DeployConfig{}) {
 			rule, known := deployKeys[k]
 			if err := check("deploy."+k, rule, known); err != nil {
 				return warnings, err
@@ -214,7 +196,7 @@ func checkSupported(s types.ServiceConfig) (warnings []string, err error) {
 		}
 	}
 	if s.Build != nil {
-		for _, k := range setKeys(*s.Build, types.BuildConfig{}) {
+		for _, k := range compose.SetKeys(*s.Build, types.BuildConfig{}) {
 			rule, known := buildKeys[k]
 			if err := check("build."+k, rule, known); err != nil {
 				return warnings, err
@@ -222,23 +204,4 @@ func checkSupported(s types.ServiceConfig) (warnings []string, err error) {
 		}
 	}
 	return warnings, nil
-}
-
-// setKeys returns the JSON keys of v whose value differs from zero's:
-// some fields are structs that marshal even when empty, so a key counts as
-// set only when it differs from an empty value's.
-func setKeys(v, zero any) []string {
-	var set, empty map[string]json.RawMessage
-	b, _ := json.Marshal(v)
-	zb, _ := json.Marshal(zero)
-	_ = json.Unmarshal(b, &set)
-	_ = json.Unmarshal(zb, &empty)
-	var keys []string
-	for k, raw := range set {
-		if string(raw) != string(empty[k]) {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	return keys
 }

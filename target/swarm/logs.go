@@ -22,15 +22,7 @@ import (
 // every task's lines, labelled with the task's slot; -f follows across
 // task restarts, as the swarm's service logs do.
 func (d *Deployment) Logs(ctx context.Context, opts target.LogsOptions) error {
-	services, err := d.selected(opts.Services, false)
-	if err != nil {
-		return err
-	}
-	api, err := d.managerAPI(ctx)
-	if err != nil {
-		return err
-	}
-	obs, err := d.observe(ctx, api)
+	services, api, obs, err := d.look(ctx, opts.Services)
 	if err != nil {
 		return err
 	}

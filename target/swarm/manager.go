@@ -36,3 +36,18 @@ func (d *Deployment) managerAPI(ctx context.Context) (dockerapi.API, error) {
 	}
 	return api, nil
 }
+
+// look is the preamble of most verbs: the services they act on (named,
+// or all; in dependency order), the manager, and what it says now.
+func (d *Deployment) look(ctx context.Context, names []string) ([]string, dockerapi.API, observed, error) {
+	services, err := d.selected(names, false)
+	if err != nil {
+		return nil, nil, observed{}, err
+	}
+	api, err := d.managerAPI(ctx)
+	if err != nil {
+		return nil, nil, observed{}, err
+	}
+	obs, err := d.observe(ctx, api)
+	return services, api, obs, err
+}

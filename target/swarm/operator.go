@@ -28,14 +28,7 @@ func isNotFound(err error) bool { return errdefs.IsNotFound(err) }
 // Containers returns the service's status rows: one per task that should
 // run.
 func (d *Deployment) Containers(ctx context.Context, service string) ([]target.ServiceStatus, error) {
-	if _, err := d.selected([]string{service}, false); err != nil {
-		return nil, err
-	}
-	api, err := d.managerAPI(ctx)
-	if err != nil {
-		return nil, err
-	}
-	obs, err := d.observe(ctx, api)
+	_, _, obs, err := d.look(ctx, []string{service})
 	if err != nil {
 		return nil, err
 	}
@@ -51,14 +44,7 @@ type runningTask struct {
 }
 
 func (d *Deployment) runningTasks(ctx context.Context, service string) ([]runningTask, observed, error) {
-	if _, err := d.selected([]string{service}, false); err != nil {
-		return nil, observed{}, err
-	}
-	api, err := d.managerAPI(ctx)
-	if err != nil {
-		return nil, observed{}, err
-	}
-	obs, err := d.observe(ctx, api)
+	_, _, obs, err := d.look(ctx, []string{service})
 	if err != nil {
 		return nil, obs, err
 	}

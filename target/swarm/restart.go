@@ -26,15 +26,7 @@ func (d *Deployment) Restart(ctx context.Context, opts target.RestartOptions) er
 		ctx, cancel = context.WithTimeoutCause(ctx, opts.Timeout, &timeoutError{opts.Timeout})
 		defer cancel()
 	}
-	services, err := d.selected(opts.Services, false)
-	if err != nil {
-		return err
-	}
-	api, err := d.managerAPI(ctx)
-	if err != nil {
-		return err
-	}
-	obs, err := d.observe(ctx, api)
+	services, api, obs, err := d.look(ctx, opts.Services)
 	if err != nil {
 		return err
 	}

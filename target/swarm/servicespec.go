@@ -120,7 +120,7 @@ func containerSpec(p *types.Project, s types.ServiceConfig) (*swarm.ContainerSpe
 		Command:        s.Entrypoint,
 		Args:           s.Command,
 		Hostname:       s.Hostname,
-		Env:            environment(s),
+		Env:            compose.Environment(s),
 		Dir:            s.WorkingDir,
 		User:           s.User,
 		Groups:         s.GroupAdd,
@@ -226,19 +226,6 @@ func ulimits(u map[string]*types.UlimitsConfig) []*container.Ulimit {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
-}
-
-// environment renders the service's resolved environment, sorted; a
-// variable with no value is left out, as compose does.
-func environment(s types.ServiceConfig) []string {
-	var env []string
-	for k, v := range s.Environment {
-		if v != nil {
-			env = append(env, k+"="+*v)
-		}
-	}
-	sort.Strings(env)
-	return env
 }
 
 // serviceMode maps deploy.mode and the replica count (scale or

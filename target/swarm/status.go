@@ -9,15 +9,7 @@ import (
 
 // Status reports one row per task that should run, with the verdict.
 func (d *Deployment) Status(ctx context.Context, opts target.StatusOptions) (*target.DeploymentStatus, error) {
-	services, err := d.selected(opts.Services, false)
-	if err != nil {
-		return nil, err
-	}
-	api, err := d.managerAPI(ctx)
-	if err != nil {
-		return nil, err
-	}
-	obs, err := d.observe(ctx, api)
+	services, _, obs, err := d.look(ctx, opts.Services)
 	if err != nil {
 		return nil, err
 	}

@@ -1,39 +1,19 @@
 package swarm
 
 import (
-	"encoding/json"
 	"fmt"
-	"sort"
 
 	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/opdeploy/opdeploy/target/compose"
 )
 
-// support is what a swarm deployment does with a compose key.
-type support int
+// keyRule is the policy for one key (target/compose/policy.go).
+type keyRule = compose.KeyRule
 
-const (
-	// honoured: carried into the service spec (or, for depends_on, into
-	// the order up creates services in); values are checked further in
-	// validate.go.
-	honoured support = iota
-	// ignored with a one-line warning: running without it is safe, or it
-	// only matters to other compose commands.
-	ignored
-	// rejected: an error naming the key and the service. `docker stack
-	// deploy` drops most of these silently; a subject that asks for them
-	// would run, but not as written.
-	rejected
-)
-
-// keyRule is the policy for one key, and why when it is not honoured.
-type keyRule struct {
-	support support
-	why     string
-}
-
-func yes() keyRule                       { return keyRule{support: honoured} }
-func ignoredBecause(why string) keyRule  { return keyRule{support: ignored, why: why} }
-func rejectedBecause(why string) keyRule { return keyRule{support: rejected, why: why} }
+func yes() keyRule                       { return keyRule{Support: compose.Honoured} }
+func ignoredBecause(why string) keyRule  { return keyRule{Support: compose.Ignored, Why: why} }
+func rejectedBecause(why string) keyRule { return keyRule{Support: compose.Rejected, Why: why} }
 
 // Reasons shared by several keys.
 const (
@@ -187,11 +167,11 @@ var volumeKeys = map[string]keyRule{
 // ignored, and an error for the first key a swarm cannot honour.
 func checkSupported(s types.ServiceConfig) (warnings []string, err error) {
 	who := fmt.Sprintf("service %q", s.Name)
-	if err := applyRules(who, "", setKeys(s, types.ServiceConfig{}), serviceKeys, &warnings); err != nil {
+	if err := applyRules(who, "", compose.SetKeys(s, types.ServiceConfig{}), serviceKeys, &warnings); err != nil {
 		return warnings, err
 	}
 	if s.Deploy != nil {
-		if err := applyRules(who, "deploy.", setKeys(*s.Deploy, types.DeployConfig{}), deployKeys, &warnings); err != nil {
+		if err := applyRules(who, "deploy.", compose.SetKeys(*s.Deploy, types.DeployConfig{}), deployKeys, &warnings); err != nil {
 			return warnings, err
 		}
 	}
@@ -219,30 +199,11 @@ func applyRule(who, key string, rule keyRule, known bool) ([]string, error) {
 	if !known {
 		rule = rejectedBecause("opdeploy does not know this key")
 	}
-	switch rule.support {
-	case ignored:
-		return []string{fmt.Sprintf("%s: %s is ignored by swarm_deployment: %s", who, key, rule.why)}, nil
-	case rejected:
-		return nil, fmt.Errorf("%s: %s is not supported by swarm_deployment: %s", who, key, rule.why)
+	switch rule.Support {
+	case compose.Ignored:
+		return []string{fmt.Sprintf("%s: %s is ignored by swarm_deployment: %s", who, key, rule.Why)}, nil
+	case compose.Rejected:
+		return nil, fmt.Errorf("%s: %s is not supported by swarm_deployment: %s", who, key, rule.Why)
 	}
 	return nil, nil
-}
-
-// setKeys returns the JSON keys of v whose value differs from zero's:
-// some fields are structs that marshal even when empty, so a key counts as
-// set only when it differs from an empty value's.
-func setKeys(v, zero any) []string {
-	var set, empty map[string]json.RawMessage
-	b, _ := json.Marshal(v)
-	zb, _ := json.Marshal(zero)
-	_ = json.Unmarshal(b, &set)
-	_ = json.Unmarshal(zb, &empty)
-	var keys []string
-	for k, raw := range set {
-		if string(raw) != string(empty[k]) {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/compose-spec/compose-go/v2/schema"
+
+	"github.com/opdeploy/opdeploy/target/compose"
 )
 
 // specKeys returns the properties compose-go's schema defines for a
@@ -122,7 +124,7 @@ func TestKeyPoliciesCoverTheSpec(t *testing.T) {
 func TestRejectedKeysSayWhy(t *testing.T) {
 	for _, table := range []map[string]keyRule{serviceKeys, deployKeys, networkKeys, volumeKeys} {
 		for k, r := range table {
-			if r.support != honoured && r.why == "" {
+			if r.Support != compose.Honoured && r.Why == "" {
 				t.Errorf("%s: not honoured, and no reason", k)
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 
 	"github.com/opdeploy/opdeploy/target"
+	"github.com/opdeploy/opdeploy/target/compose"
 )
 
 // validateProject checks, without a daemon, that a swarm can run every
@@ -39,7 +40,7 @@ func validateProject(p *types.Project) (map[string][]string, error) {
 	}
 	for _, key := range sortedKeys(p.Volumes) {
 		var none []string
-		if err := applyRules(fmt.Sprintf("volume %q", key), "", setKeys(p.Volumes[key], types.VolumeConfig{}), volumeKeys, &none); err != nil {
+		if err := applyRules(fmt.Sprintf("volume %q", key), "", compose.SetKeys(p.Volumes[key], types.VolumeConfig{}), volumeKeys, &none); err != nil {
 			return warnings, err
 		}
 	}
@@ -114,7 +115,7 @@ var hostDrivers = map[string]bool{"bridge": true, "host": true, "none": true}
 func validateNetwork(key string, n types.NetworkConfig) error {
 	who := fmt.Sprintf("network %q", key)
 	var none []string
-	if err := applyRules(who, "", setKeys(n, types.NetworkConfig{}), networkKeys, &none); err != nil {
+	if err := applyRules(who, "", compose.SetKeys(n, types.NetworkConfig{}), networkKeys, &none); err != nil {
 		return err
 	}
 	if n.External {

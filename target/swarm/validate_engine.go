@@ -2,10 +2,10 @@ package swarm
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/moby/moby/api/types/swarm"
+
+	"github.com/opdeploy/opdeploy/target/dockerapi"
 )
 
 // checkEngineSupport checks a service spec against the manager's API
@@ -65,20 +65,5 @@ func mountsSubpath(cs *swarm.ContainerSpec) bool {
 	return false
 }
 
-// apiBefore reports whether API version v is older than want ("1.41" <
-// "1.44"). An unknown version ("") is taken as new enough.
-func apiBefore(v, want string) bool {
-	if v == "" {
-		return false
-	}
-	vMaj, vMin, _ := strings.Cut(v, ".")
-	wMaj, wMin, _ := strings.Cut(want, ".")
-	a, _ := strconv.Atoi(vMaj)
-	b, _ := strconv.Atoi(wMaj)
-	if a != b {
-		return a < b
-	}
-	c, _ := strconv.Atoi(vMin)
-	d, _ := strconv.Atoi(wMin)
-	return c < d
-}
+// apiBefore reports whether API version v is older than want.
+func apiBefore(v, want string) bool { return dockerapi.APIBefore(v, want) }
