@@ -408,36 +408,35 @@ func swarmClient(endpoint string) (*client.Client, error) {
 // waitNodesReady returns once the manager lists want nodes, all Ready. It
 // lists again at each node event of the manager (a node's state changes
 // are events there), and once a second in case one is missed.
-// waitNodeDown waits until the manager reports the node down, woken by
-// node events, looking again every second (a node's heartbeat lapsing
-// makes no event of its own on every engine version).
+// waitNodeDown waits until the manager reports the node down.
 func waitNodeDown(ctx context.Context, mgr *client.Client, hostname string) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	f := client.Filters{}
-	f.Add("type", "node")
-	stream := mgr.Events(ctx, client.EventsListOptions{Filters: f})
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	for {
-		nodes, err := listNodes(ctx, mgr)
-		if err == nil {
-			for _, n := range nodes {
-				if n.Description.Hostname == hostname && n.Status.State == swarm.NodeStateDown {
-					return nil
-				}
+	return waitNodes(ctx, mgr, "node "+hostname+" down", func(nodes []swarm.Node) bool {
+		for _, n := range nodes {
+			if n.Description.Hostname == hostname && n.Status.State == swarm.NodeStateDown {
+				return true
 			}
 		}
-		select {
-		case <-stream.Messages:
-		case <-tick.C:
-		case <-ctx.Done():
-			return fmt.Errorf("node %s not down: %v", hostname, context.Cause(ctx))
-		}
-	}
+		return false
+	})
 }
 
+// waitNodesReady waits until the manager lists want nodes, all Ready.
 func waitNodesReady(ctx context.Context, mgr *client.Client, want int) error {
+	return waitNodes(ctx, mgr, fmt.Sprintf("%d nodes Ready", want), func(nodes []swarm.Node) bool {
+		ready := 0
+		for _, n := range nodes {
+			if n.Status.State == swarm.NodeStateReady {
+				ready++
+			}
+		}
+		return ready == want && len(nodes) == want
+	})
+}
+
+// waitNodes looks at the nodes until done says so, woken by node events
+// and looking again every second (a node's heartbeat lapsing makes no
+// event of its own on every engine version).
+func waitNodes(ctx context.Context, mgr *client.Client, what string, done func([]swarm.Node) bool) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	f := client.Filters{}
@@ -449,13 +448,7 @@ func waitNodesReady(ctx context.Context, mgr *client.Client, want int) error {
 	for {
 		nodes, err := listNodes(ctx, mgr)
 		if err == nil {
-			ready := 0
-			for _, n := range nodes {
-				if n.Status.State == swarm.NodeStateReady {
-					ready++
-				}
-			}
-			if ready == want && len(nodes) == want {
+			if done(nodes) {
 				return nil
 			}
 			last = formatNodes(nodes)
@@ -464,7 +457,7 @@ func waitNodesReady(ctx context.Context, mgr *client.Client, want int) error {
 		case <-stream.Messages:
 		case <-tick.C:
 		case <-ctx.Done():
-			return fmt.Errorf("not %d nodes Ready: %v (last seen: %s)", want, context.Cause(ctx), strings.Join(last, "; "))
+			return fmt.Errorf("not %s: %v (last seen: %s)", what, context.Cause(ctx), strings.Join(last, "; "))
 		}
 	}
 }
