@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/swarm"
 	"github.com/moby/moby/client"
 
 	"github.com/opdeploy/opdeploy/target"
@@ -47,7 +48,7 @@ func (d *Deployment) Down(ctx context.Context, opts target.DownOptions) error {
 	if opts.Timeout > 0 {
 		grace = opts.Timeout
 	}
-	if err := d.waitTasksGone(ctx, api, grace+downBound); err != nil {
+	if err := d.waitTasksGone(ctx, api, grace+downBound, progress); err != nil {
 		return err
 	}
 	if err := d.removeNetworks(ctx, api, progress); err != nil {
@@ -59,31 +60,87 @@ func (d *Deployment) Down(ctx context.Context, opts target.DownOptions) error {
 	return nil
 }
 
-// waitTasksGone waits until no task of the project's services has a
-// container left: a network cannot be removed while tasks are attached.
-func (d *Deployment) waitTasksGone(ctx context.Context, api dockerapi.API, bound time.Duration) error {
+// waitTasksGone waits until no task of the project still runs (or is on
+// its way to running) on a Ready node: a network cannot be removed while
+// tasks are attached. Tasks that ended are not waited for — a swarm keeps
+// a removed job's finished tasks for good (moby/moby#44312) — and neither
+// are tasks on nodes that are not Ready: their containers go when the
+// node comes back, and down says so.
+func (d *Deployment) waitTasksGone(ctx context.Context, api dockerapi.API, bound time.Duration, progress target.Progress) error {
 	ctx, cancel := context.WithTimeoutCause(ctx, bound, &timeoutError{bound})
 	defer cancel()
 	f := client.Filters{}
 	f.Add("label", labelNamespace+"="+d.project.Name)
 	ticker := time.NewTicker(pollInterval)
 	defer ticker.Stop()
+	warned := map[string]bool{}
 	for {
-		// Tasks of removed services: filter by the namespace label that
-		// each task's container spec carries.
 		res, err := api.TaskList(ctx, client.TaskListOptions{Filters: f})
-		if err == nil && len(res.Items) == 0 {
-			return nil
+		var nodes client.NodeListResult
+		if err == nil {
+			nodes, err = api.NodeList(ctx, client.NodeListOptions{})
+		}
+		if err == nil {
+			ready := map[string]string{}
+			for _, n := range nodes.Items {
+				if n.Status.State == swarm.NodeStateReady {
+					ready[n.ID] = n.Description.Hostname
+				}
+			}
+			live := 0
+			for _, t := range res.Items {
+				if ended(t.Status.State) {
+					continue
+				}
+				if _, ok := ready[t.NodeID]; !ok && t.NodeID != "" {
+					if !warned[t.NodeID] {
+						warned[t.NodeID] = true
+						progress.Event(target.ProgressEvent{Time: time.Now(), Action: target.ActionWarning,
+							Detail: fmt.Sprintf("node %s is not ready: its tasks' containers are removed when it comes back", dockerapi.ShortID(t.NodeID))})
+					}
+					continue
+				}
+				live++
+			}
+			if live == 0 {
+				return nil
+			}
 		}
 		select {
 		case <-ctx.Done():
 			cause := context.Cause(ctx)
 			var te *timeoutError
 			if errors.As(cause, &te) {
-				return fmt.Errorf("down: tasks of project %s still present after %s", d.project.Name, bound)
+				return fmt.Errorf("down: tasks of project %s still running after %s", d.project.Name, bound)
 			}
 			return cause
 		case <-ticker.C:
+		}
+	}
+}
+
+// ended says whether a task's state is final.
+func ended(s swarm.TaskState) bool {
+	switch s {
+	case swarm.TaskStateComplete, swarm.TaskStateShutdown, swarm.TaskStateFailed, swarm.TaskStateRejected, swarm.TaskStateOrphaned, swarm.TaskStateRemove:
+		return true
+	}
+	return false
+}
+
+// removeLeftContainers removes, on a node, the containers of the
+// project's tasks that the swarm left behind (a removed job's finished
+// tasks): they would keep its volumes in use.
+func removeLeftContainers(ctx context.Context, api dockerapi.API, project string) {
+	f := client.Filters{}
+	f.Add("label", labelNamespace+"="+project)
+	res, err := api.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
+	if err != nil {
+		return
+	}
+	for _, c := range res.Items {
+		if c.State != "running" {
+			_, _ = api.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true})
 		}
 	}
 }
@@ -129,6 +186,7 @@ func (d *Deployment) removeVolumes(ctx context.Context, obs observed, progress t
 		if err != nil {
 			return err
 		}
+		removeLeftContainers(ctx, api, d.project.Name)
 		res, err := api.VolumeList(ctx, client.VolumeListOptions{Filters: f})
 		if err != nil {
 			return fmt.Errorf("list volumes on node %s: %w", n.Description.Hostname, err)

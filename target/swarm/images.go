@@ -54,29 +54,30 @@ func (d *Deployment) localImageIDs(ctx context.Context, services []string, progr
 	return ids, nil
 }
 
-// loadImages copies into every node that can run tasks the images it
-// lacks (or holds in another version), from the local engine: what
-// `kind load docker-image` does. An image is saved once, then loaded into
-// the nodes in parallel.
-func (d *Deployment) loadImages(ctx context.Context, obs observed, ids map[string]string, progress target.Progress) error {
+// imageNeed is one node's images to load: those it lacks, or holds in
+// another version under the same tag.
+type imageNeed struct {
+	node swarm.Node
+	refs []string
+}
+
+// imageNeeds compares, on every node that can run tasks, the image each
+// tag names with the local one. up plans with the answer (a task still
+// running an older image is rolled) and loads what differs.
+func (d *Deployment) imageNeeds(ctx context.Context, obs observed, ids map[string]string) ([]imageNeed, error) {
 	if len(ids) == 0 {
-		return nil
+		return nil, nil
 	}
 	refs := make([]string, 0, len(ids))
 	for ref := range ids {
 		refs = append(refs, ref)
 	}
 	sort.Strings(refs)
-	nodes := loadableNodes(obs)
-	type need struct {
-		node swarm.Node
-		refs []string
-	}
-	var needs []need
-	for _, n := range nodes {
+	var needs []imageNeed
+	for _, n := range loadableNodes(obs) {
 		api, err := d.nodeAPI(ctx, n)
 		if err != nil {
-			return fmt.Errorf("load images into node %s: %w", n.Description.Hostname, err)
+			return nil, fmt.Errorf("load images into node %s: %w", n.Description.Hostname, err)
 		}
 		var missing []string
 		for _, ref := range refs {
@@ -87,9 +88,16 @@ func (d *Deployment) loadImages(ctx context.Context, obs observed, ids map[strin
 			missing = append(missing, ref)
 		}
 		if len(missing) > 0 {
-			needs = append(needs, need{n, missing})
+			needs = append(needs, imageNeed{n, missing})
 		}
 	}
+	return needs, nil
+}
+
+// loadImages copies into the nodes the images they lack (or hold in
+// another version), from the local engine: what `kind load docker-image`
+// does. An image is saved once, then loaded into the nodes in parallel.
+func (d *Deployment) loadImages(ctx context.Context, needs []imageNeed, progress target.Progress) error {
 	if len(needs) == 0 {
 		return nil
 	}

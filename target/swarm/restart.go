@@ -87,6 +87,7 @@ func (d *Deployment) rollingRestart(ctx context.Context, api dockerapi.API, name
 func (d *Deployment) waitUpdate(ctx context.Context, api dockerapi.API, name, id string, before *time.Time) error {
 	ticker := time.NewTicker(pollInterval)
 	defer ticker.Stop()
+	state := "not started"
 	for {
 		res, err := api.ServiceInspect(ctx, id, client.ServiceInspectOptions{})
 		if err != nil && ctx.Err() == nil {
@@ -94,17 +95,21 @@ func (d *Deployment) waitUpdate(ctx context.Context, api dockerapi.API, name, id
 		}
 		if err == nil {
 			if us := res.Service.UpdateStatus; us != nil && us.StartedAt != nil && (before == nil || !us.StartedAt.Equal(*before)) {
+				state = string(us.State)
+				if us.Message != "" {
+					state += ": " + us.Message
+				}
 				switch us.State {
 				case swarm.UpdateStateCompleted:
 					return nil
 				case swarm.UpdateStatePaused, swarm.UpdateStateRollbackStarted, swarm.UpdateStateRollbackCompleted, swarm.UpdateStateRollbackPaused:
-					return fmt.Errorf("service %q: the rolling restart %s: %s", name, us.State, us.Message)
+					return fmt.Errorf("service %q: the swarm's rolling update %s: %s", name, us.State, us.Message)
 				}
 			}
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("service %q: rolling restart: %w", name, context.Cause(ctx))
+			return fmt.Errorf("service %q: the swarm's rolling update did not complete: %w (update %s)", name, context.Cause(ctx), state)
 		case <-ticker.C:
 		}
 	}
@@ -155,21 +160,21 @@ func (d *Deployment) healthGatedRoll(ctx context.Context, api dockerapi.API, nam
 				return fmt.Errorf("service %q: restart task %s on node %s: %w", name, rt.name, rt.node.Description.Hostname, err)
 			}
 		}
+		// Done when the swarm wants none of the stopped tasks any more
+		// (it has noticed they ended) and every row — the replacements —
+		// is ready. By task ID, not slot: a global service's tasks have
+		// none.
 		err := d.waitFor(ctx, api, fmt.Sprintf("service %q: rolling restart", name), func(obs observed, now time.Time) (bool, string, error) {
-			rows := d.rows(obs, []string{name}, now)
 			var pending []string
+			for _, t := range obs.tasks[name] {
+				if old[t.ID] && wantedUp(t) {
+					pending = append(pending, taskName(obs.services[name], t, obs)+": being replaced")
+				}
+			}
+			rows := d.rows(obs, []string{name}, now)
 			for _, r := range rows {
-				if !r.Counted {
-					continue
-				}
-				replaced := true
-				for _, t := range obs.tasks[name] {
-					if old[t.ID] && t.Slot == r.Number && wantedUp(t) {
-						replaced = false
-					}
-				}
-				if !replaced || !r.Ready {
-					pending = append(pending, fmt.Sprintf("%s: %s", r.Container, orText(r.Reason, "being replaced")))
+				if r.Counted && !r.Ready {
+					pending = append(pending, fmt.Sprintf("%s: %s", r.Container, r.Reason))
 				}
 			}
 			return len(pending) == 0, strings.Join(pending, "; "), nil
@@ -186,11 +191,4 @@ func (d *Deployment) healthGatedRoll(ctx context.Context, api dockerapi.API, nam
 		}
 	}
 	return nil
-}
-
-func orText(s, otherwise string) string {
-	if s == "" {
-		return otherwise
-	}
-	return s
 }

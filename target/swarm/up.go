@@ -3,8 +3,10 @@ package swarm
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
+	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/moby/moby/api/types/swarm"
 	"github.com/moby/moby/client"
 
@@ -48,7 +50,11 @@ func (d *Deployment) Up(ctx context.Context, opts target.UpOptions) error {
 	if err != nil {
 		return err
 	}
-	plan := d.plan(obs, services, ids, opts)
+	needs, err := d.imageNeeds(ctx, obs, ids)
+	if err != nil {
+		return err
+	}
+	plan := d.plan(obs, services, ids, needs, opts)
 	// An engine older than a field drops it silently: say so, or refuse.
 	for _, o := range plan {
 		if o.kind != opCreate && o.kind != opUpdate {
@@ -68,7 +74,7 @@ func (d *Deployment) Up(ctx context.Context, opts target.UpOptions) error {
 		}
 		return nil
 	}
-	if err := d.loadImages(ctx, obs, ids, progress); err != nil {
+	if err := d.loadImages(ctx, needs, progress); err != nil {
 		return err
 	}
 	if err := d.ensureNetworks(ctx, api, services, progress); err != nil {
@@ -155,7 +161,7 @@ func (o op) String() string {
 }
 
 // plan decides, for each service in dependency order, what up does.
-func (d *Deployment) plan(obs observed, services []string, ids map[string]string, opts target.UpOptions) []op {
+func (d *Deployment) plan(obs observed, services []string, ids map[string]string, needs []imageNeed, opts target.UpOptions) []op {
 	var ops []op
 	if opts.RemoveOrphans {
 		for _, o := range obs.orphans {
@@ -177,6 +183,12 @@ func (d *Deployment) plan(obs observed, services []string, ids map[string]string
 			o.kind, o.reason, o.rolls = opUpdate, "its tasks' configuration changed", true
 		case cur.Spec.Labels[labelConfigHash] != spec.Labels[labelConfigHash]:
 			o.kind, o.reason = opUpdate, "its service settings changed"
+		case !sameMode(cur.Spec.Mode, spec.Mode):
+			o.kind, o.reason = opUpdate, "its replica count was changed behind opdeploy's back"
+		case staleImageOnNode(obs, d.project.Services[name].Image, name, needs):
+			o.kind, o.reason, o.rolls = opUpdate, "a task runs an older image than the one loaded into its node", true
+		case endedForGood(cur, obs.tasks[name], declaredScale(d.project.Services[name])):
+			o.kind, o.reason, o.rolls = opUpdate, "a task ended and its restart policy does not restart it", true
 		default:
 			o.kind = opKeep
 		}
@@ -255,3 +267,48 @@ func orNoProgress(p target.Progress) target.Progress {
 	}
 	return p
 }
+
+// sameMode says whether the swarm still runs the mode and replica count
+// opdeploy sent.
+func sameMode(a, b swarm.ServiceMode) bool {
+	return jsonHash(a) == jsonHash(b)
+}
+
+// endedForGood says whether a replicated service whose restart policy is
+// not "any" has fewer tasks the swarm means to run than it declares: the
+// swarm will not replace those, so up forces them.
+func endedForGood(svc swarm.Service, tasks []swarm.Task, declared int) bool {
+	rp := svc.Spec.TaskTemplate.RestartPolicy
+	if svc.Spec.Mode.Replicated == nil || rp == nil || rp.Condition == "" || rp.Condition == swarm.RestartPolicyConditionAny {
+		return false
+	}
+	slots := map[int]bool{}
+	for _, t := range tasks {
+		if wantedUp(t) {
+			slots[t.Slot] = true
+		}
+	}
+	return len(slots) < declared
+}
+
+// staleImageOnNode says whether a task of the service runs on a node
+// that holds another version of its image (or none): a node that was down
+// while an up loaded a rebuilt image, then came back and restarted the
+// task with the old one under the same tag. The load brings the new
+// image; rolling the service makes the task run it.
+func staleImageOnNode(obs observed, ref, name string, needs []imageNeed) bool {
+	for _, t := range obs.tasks[name] {
+		if !wantedUp(t) || t.Status.State != swarm.TaskStateRunning {
+			continue
+		}
+		for _, nd := range needs {
+			if nd.node.ID == t.NodeID && slices.Contains(nd.refs, ref) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// declaredScale is the replica count the compose file declares.
+func declaredScale(s types.ServiceConfig) int { return s.GetScale() }

@@ -22,32 +22,43 @@ func (d *Deployment) rows(obs observed, services []string, now time.Time) []targ
 		s := d.project.Services[name]
 		svc, ok := obs.services[name]
 		if !ok {
-			for i := 1; i <= max(s.GetScale(), 1); i++ {
+			n := s.GetScale()
+			if s.Deploy != nil && (s.Deploy.Mode == "global" || s.Deploy.Mode == "global-job") {
+				n = 1
+			}
+			for i := 1; i <= n; i++ {
 				out = append(out, target.ServiceStatus{Service: name, Number: i, State: target.StateMissing, Health: target.HealthNone, Counted: true,
 					Reason: fmt.Sprintf("missing: no swarm service %s", scoped(d.project.Name, name))})
 			}
 			continue
 		}
-		out = append(out, serviceRows(name, svc, obs, now)...)
+		out = append(out, serviceRows(name, s.GetScale(), svc, obs, now)...)
 	}
 	return out
 }
 
 // serviceRows picks, for each slot (or node), the task that stands for it
-// now: the newest task the swarm wants running, else the newest task.
-func serviceRows(name string, svc swarm.Service, obs observed, now time.Time) []target.ServiceStatus {
+// now: the newest task the swarm wants running, else the newest task. The
+// slots counted are those the compose file declares (declared), not what
+// the swarm holds now: a service scaled down behind opdeploy's back has
+// missing rows.
+func serviceRows(name string, declared int, svc swarm.Service, obs observed, now time.Time) []target.ServiceStatus {
 	hasHealth := svc.Spec.TaskTemplate.ContainerSpec != nil && svc.Spec.TaskTemplate.ContainerSpec.Healthcheck != nil &&
 		!(len(svc.Spec.TaskTemplate.ContainerSpec.Healthcheck.Test) > 0 && svc.Spec.TaskTemplate.ContainerSpec.Healthcheck.Test[0] == "NONE")
-	job := svc.Spec.Mode.ReplicatedJob != nil || svc.Spec.Mode.GlobalJob != nil
+	mode := svc.Spec.Mode
+	job := mode.ReplicatedJob != nil || mode.GlobalJob != nil
+	perNode := mode.Global != nil || mode.GlobalJob != nil
 	tasks := append([]swarm.Task(nil), obs.tasks[name]...)
 	// Newest first: the first task seen for a slot stands for it.
 	sort.SliceStable(tasks, func(i, j int) bool { return tasks[i].Meta.CreatedAt.After(tasks[j].Meta.CreatedAt) })
 
+	// A replicated service's slots count from 1, a replicated job's from
+	// 0; global services have one task per node.
 	key := func(t swarm.Task) string {
-		if t.Slot > 0 {
-			return fmt.Sprint(t.Slot)
+		if perNode {
+			return t.NodeID
 		}
-		return t.NodeID // global services: one task per node
+		return fmt.Sprint(t.Slot)
 	}
 	chosen := map[string]swarm.Task{}
 	wanted := map[string]bool{}
@@ -60,38 +71,43 @@ func serviceRows(name string, svc swarm.Service, obs observed, now time.Time) []
 	}
 
 	var out []target.ServiceStatus
+	missing := func(number int, why string) target.ServiceStatus {
+		return target.ServiceStatus{Service: name, Number: number, State: target.StateMissing, Health: target.HealthNone, Counted: true, Reason: why}
+	}
 	switch {
-	case svc.Spec.Mode.Replicated != nil:
-		n := 0
-		if svc.Spec.Mode.Replicated.Replicas != nil {
-			n = int(*svc.Spec.Mode.Replicated.Replicas)
+	case !perNode:
+		first := 1
+		if mode.ReplicatedJob != nil {
+			first = 0
 		}
-		for slot := 1; slot <= n; slot++ {
+		for slot := first; slot < first+declared; slot++ {
 			t, ok := chosen[fmt.Sprint(slot)]
 			if !ok {
-				out = append(out, target.ServiceStatus{Service: name, Number: slot, State: target.StateMissing, Health: target.HealthNone, Counted: true,
-					Reason: "missing: the swarm has not scheduled a task for it yet"})
+				out = append(out, missing(slot-first+1, "missing: the swarm has no task for it"))
 				continue
 			}
-			out = append(out, taskRow(name, svc, t, obs, hasHealth, job, now))
+			r := taskRow(name, svc, t, obs, hasHealth, job, now)
+			r.Number = slot - first + 1
+			out = append(out, r)
 		}
-		// Slots beyond the declared count (a scale-down in progress).
+		// Slots beyond the declared count (a scale-down in progress, or a
+		// scale-up behind opdeploy's back).
 		for k, t := range chosen {
-			if t.Slot > n && wanted[k] {
+			if t.Slot >= first+declared && wanted[k] {
 				r := taskRow(name, svc, t, obs, hasHealth, job, now)
+				r.Number = t.Slot - first + 1
 				r.Counted, r.Ready, r.Reason = false, false, "beyond the declared replicas"
 				out = append(out, r)
 			}
 		}
-	default: // global and jobs: the tasks the swarm wants
+	default: // global: the tasks the swarm wants, one per eligible node
 		for k, t := range chosen {
 			if wanted[k] || job {
 				out = append(out, taskRow(name, svc, t, obs, hasHealth, job, now))
 			}
 		}
 		if len(out) == 0 {
-			out = append(out, target.ServiceStatus{Service: name, Number: 1, State: target.StateMissing, Health: target.HealthNone, Counted: true,
-				Reason: "missing: no task on any node"})
+			out = append(out, missing(1, "missing: no task on any node"))
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
@@ -100,8 +116,8 @@ func serviceRows(name string, svc swarm.Service, obs observed, now time.Time) []
 		}
 		return out[i].Node < out[j].Node
 	})
-	for i := range out {
-		if out[i].Number == 0 {
+	if perNode {
+		for i := range out {
 			out[i].Number = i + 1
 		}
 	}
@@ -170,10 +186,10 @@ func taskRow(name string, svc swarm.Service, t swarm.Task, obs observed, hasHeal
 // taskName is the name `docker service ps` gives a task: service.slot, or
 // service.node for a global service.
 func taskName(svc swarm.Service, t swarm.Task, obs observed) string {
-	if t.Slot > 0 {
-		return fmt.Sprintf("%s.%d", svc.Spec.Name, t.Slot)
+	if svc.Spec.Mode.Global != nil || svc.Spec.Mode.GlobalJob != nil {
+		return svc.Spec.Name + "." + obs.nodeName(t.NodeID)
 	}
-	return svc.Spec.Name + "." + obs.nodeName(t.NodeID)
+	return fmt.Sprintf("%s.%d", svc.Spec.Name, t.Slot)
 }
 
 func taskDetail(t swarm.Task) string {
@@ -209,20 +225,15 @@ func stateOf(s swarm.TaskState) target.State {
 	return target.StateCreated
 }
 
-// allReady is the verdict over rows: every counted row ready, and at least
-// one row.
+// allReady is the verdict over rows: every counted row ready. A service
+// that declares no replicas has no rows, and is ready as declared.
 func allReady(rows []target.ServiceStatus) bool {
-	counted := 0
 	for _, r := range rows {
-		if !r.Counted {
-			continue
-		}
-		counted++
-		if !r.Ready {
+		if r.Counted && !r.Ready {
 			return false
 		}
 	}
-	return counted > 0
+	return true
 }
 
 // wantedUp says whether the swarm means the task to run: desired state

@@ -41,6 +41,42 @@ func deploymentOf(services ...string) *Deployment {
 	return &Deployment{project: p}
 }
 
+// declare sets the replica count the compose file declares.
+func declare(d *Deployment, service string, n int) {
+	s := d.project.Services[service]
+	s.Scale = &n
+	d.project.Services[service] = s
+}
+
+// TestRowsDeclaredNotLive: the rows count the replicas the compose file
+// declares, not what the swarm holds: a service scaled down behind
+// opdeploy's back is not healthy; a replicated job's slots (from 0) are
+// one row each, its newest attempt.
+func TestRowsDeclaredNotLive(t *testing.T) {
+	nodes := map[string]swarm.Node{"1": node("1", "node1", swarm.NodeStateReady), "2": node("2", "node2", swarm.NodeStateReady)}
+	d := deploymentOf("web")
+	declare(d, "web", 3)
+	obs := observed{services: map[string]swarm.Service{"web": replicated(1, true)}, nodes: nodes,
+		tasks: map[string][]swarm.Task{"web": {task("a", 1, "1", swarm.TaskStateRunning, swarm.TaskStateRunning, t0)}}}
+	rows := d.rows(obs, []string{"web"}, t0.Add(time.Minute))
+	if len(rows) != 3 || allReady(rows) || rows[1].State != target.StateMissing || rows[2].State != target.StateMissing {
+		t.Errorf("scaled down behind our back: %+v", rows)
+	}
+
+	one := uint64(1)
+	job := swarm.Service{Spec: swarm.ServiceSpec{Annotations: swarm.Annotations{Name: "p_web"}, TaskTemplate: swarm.TaskSpec{ContainerSpec: &swarm.ContainerSpec{}},
+		Mode: swarm.ServiceMode{ReplicatedJob: &swarm.ReplicatedJob{TotalCompletions: &one}}}}
+	declare(d, "web", 1)
+	obs = observed{services: map[string]swarm.Service{"web": job}, nodes: nodes, tasks: map[string][]swarm.Task{"web": {
+		task("failed", 0, "1", swarm.TaskStateFailed, swarm.TaskStateShutdown, t0),
+		task("done", 0, "2", swarm.TaskStateComplete, swarm.TaskStateComplete, t0.Add(time.Second)),
+	}}}
+	rows = d.rows(obs, []string{"web"}, t0.Add(time.Minute))
+	if len(rows) != 1 || !rows[0].Ready || rows[0].Reason != "completed" || rows[0].Container != "p_web.0" {
+		t.Errorf("job retried on another node: %+v", rows)
+	}
+}
+
 // TestRowsVerdict pins the readiness rule on a swarm: a task counts only
 // when it runs on a Ready node, has passed its healthcheck (the swarm
 // reports it running only then) or kept running for the settle window,
@@ -67,7 +103,7 @@ func TestRowsVerdict(t *testing.T) {
 		{"a slot without a task is a missing row", replicated(3, true), []swarm.Task{
 			task("a", 1, "1", swarm.TaskStateRunning, swarm.TaskStateRunning, t0),
 			task("b", 2, "3", swarm.TaskStateRunning, swarm.TaskStateRunning, t0),
-		}, false, []string{"", "", "missing: the swarm has not scheduled a task for it yet"}},
+		}, false, []string{"", "", "missing: the swarm has no task for it"}},
 		{"a replacement starting stands for its slot, not the failed task before it", replicated(1, true), []swarm.Task{
 			task("old", 1, "1", swarm.TaskStateFailed, swarm.TaskStateShutdown, t0),
 			task("new", 1, "3", swarm.TaskStateStarting, swarm.TaskStateRunning, t0.Add(time.Second)),
@@ -82,6 +118,7 @@ func TestRowsVerdict(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			d := deploymentOf("web")
+			declare(d, "web", int(*c.svc.Spec.Mode.Replicated.Replicas))
 			obs := observed{services: map[string]swarm.Service{"web": c.svc}, tasks: map[string][]swarm.Task{"web": c.tasks}, nodes: nodes}
 			rows := d.rows(obs, []string{"web"}, now)
 			if got := allReady(rows); got != c.ready {
@@ -138,6 +175,7 @@ func TestDependencyOrder(t *testing.T) {
 // only once that healthcheck passed, and says why not before.
 func TestRowsProbedHealth(t *testing.T) {
 	d := deploymentOf("web")
+	declare(d, "web", 2)
 	nodes := map[string]swarm.Node{"1": node("1", "node1", swarm.NodeStateReady)}
 	svc := replicated(2, false)
 	tasks := []swarm.Task{
