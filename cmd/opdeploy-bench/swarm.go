@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // swarmEndpoint is a swarm manager to measure against (-swarm); empty
@@ -28,6 +29,7 @@ const swarmStack = `services:
       replicas: 3
       endpoint_mode: dnsrr
       update_config: {parallelism: 1, monitor: 1s, order: stop-first}
+      restart_policy: {delay: 0s}
   side:
     image: ` + image + `
     deploy:
@@ -67,7 +69,21 @@ func (b *bench) swarmScenarios() {
 	// --resolve-image never: opdeploy does not ask a registry either (there
 	// is none here), and asking one that does not answer only adds waiting.
 	sUp := docker("stack", "deploy", "--detach=false", "--resolve-image", "never", "-c", "stack.yaml", stack)
-	sDown := docker("stack", "rm", "--detach=false", stack)
+	// stack rm returns before the stack's network is gone, and a deploy
+	// right after it fails ("network benchstack_default not found"): the
+	// untimed teardown waits for the network too.
+	sRm := docker("stack", "rm", "--detach=false", stack)
+	sDown := func() error {
+		if err := sRm(); err != nil {
+			return err
+		}
+		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+			if docker("network", "inspect", stack+"_default")() != nil {
+				return nil
+			}
+		}
+		return fmt.Errorf("network %s_default still there a minute after stack rm", stack)
+	}
 	sRoll := docker("service", "update", "--force", "--detach=false", stack+"_web")
 
 	cold := "(s) swarm: cold deploy to healthy"
@@ -86,5 +102,5 @@ func (b *bench) swarmScenarios() {
 	b.measure(roll, "docker service update --force", nil, sRoll, nil)
 	_ = sDown()
 	b.measure(rm, "opdeploy down", up, down, nil)
-	b.measure(rm, "docker stack rm", sUp, sDown, nil)
+	b.measure(rm, "docker stack rm", sUp, sRm, func() error { return sDown() })
 }
