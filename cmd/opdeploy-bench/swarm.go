@@ -68,7 +68,18 @@ func (b *bench) swarmScenarios() {
 	}
 	// --resolve-image never: opdeploy does not ask a registry either (there
 	// is none here), and asking one that does not answer only adds waiting.
-	sUp := docker("stack", "deploy", "--detach=false", "--resolve-image", "never", "-c", "stack.yaml", stack)
+	sDeploy := docker("stack", "deploy", "--detach=false", "--resolve-image", "never", "-c", "stack.yaml", stack)
+	// As an untimed setup, a deploy right after a removal may meet the
+	// same race (the manager still lists the old network): try again.
+	sUpRetry := func() error {
+		err := sDeploy()
+		for i := 0; err != nil && strings.Contains(err.Error(), "not found") && i < 10; i++ {
+			time.Sleep(time.Second)
+			err = sDeploy()
+		}
+		return err
+	}
+	sUp := sDeploy
 	// stack rm returns before the stack's network is gone, and a deploy
 	// right after it fails ("network benchstack_default not found"): the
 	// untimed teardown waits for the network too.
@@ -102,5 +113,5 @@ func (b *bench) swarmScenarios() {
 	b.measure(roll, "docker service update --force", nil, sRoll, nil)
 	_ = sDown()
 	b.measure(rm, "opdeploy down", up, down, nil)
-	b.measure(rm, "docker stack rm", sUp, sRm, func() error { return sDown() })
+	b.measure(rm, "docker stack rm", sUpRetry, sRm, func() error { return sDown() })
 }
