@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
@@ -57,6 +58,32 @@ func engineCmd(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Setenv(args[2], res.ID)
 			return
 		}
+	case "mount-volume":
+		// engine mount-volume CONTAINER PATH VAR: VAR = the volume mounted
+		// at PATH in CONTAINER.
+		if len(args) != 4 {
+			ts.Fatalf("usage: engine mount-volume CONTAINER PATH VAR")
+		}
+		var res client.ContainerInspectResult
+		res, err = cli.ContainerInspect(ctx, args[1], client.ContainerInspectOptions{})
+		if err == nil {
+			for _, m := range res.Container.Mounts {
+				if m.Destination == args[2] {
+					ts.Setenv(args[3], m.Name)
+					return
+				}
+			}
+			ts.Fatalf("no volume at %s in %s", args[2], args[1])
+		}
+	case "volume-gone":
+		_, err = cli.VolumeInspect(ctx, args[1], client.VolumeInspectOptions{})
+		if err == nil {
+			ts.Fatalf("volume %s still exists", args[1])
+		}
+		if !errdefs.IsNotFound(err) {
+			ts.Fatalf("engine volume-gone %s: %v", args[1], err)
+		}
+		err = nil
 	case "image-gone":
 		_, err = cli.ImageInspect(ctx, args[1])
 		if err == nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/client"
 	"golang.org/x/sync/errgroup"
 
@@ -69,6 +70,22 @@ func (d *Deployment) Down(ctx context.Context, opts target.DownOptions) error {
 		secs := int(opts.Timeout.Seconds())
 		stopTimeout = &secs
 	}
+	// Anonymous volumes the containers mount: a recreated container
+	// mounts its predecessor's by name, and the engine then does not count
+	// it as the container's own, so removing the container with its
+	// volumes leaves it. down -v removes them itself.
+	var anonymous []string
+	if opts.Volumes {
+		for _, cs := range byService {
+			for _, c := range cs {
+				for _, m := range c.Mounts {
+					if m.Type == mount.TypeVolume && isAnonymousVolume(m.Name) {
+						anonymous = append(anonymous, m.Name)
+					}
+				}
+			}
+		}
+	}
 	sem := make(chan struct{}, maxParallel)
 	for _, wave := range stopWaves(byService, dependents) {
 		g, gctx := errgroup.WithContext(ctx)
@@ -116,6 +133,13 @@ func (d *Deployment) Down(ctx context.Context, opts target.DownOptions) error {
 			continue
 		}
 		event(target.Network(n.Name), "", target.ActionRemoved, "", true, nil)
+	}
+	for _, name := range anonymous {
+		if _, err := cli.VolumeRemove(ctx, name, client.VolumeRemoveOptions{}); err != nil && !isNotFound(err) {
+			event(target.Volume(dockerapi.ShortID(name)), "", target.ActionWarning, "anonymous volume kept: "+err.Error(), true, nil)
+			continue
+		}
+		event(target.Volume(dockerapi.ShortID(name)), "", target.ActionRemoved, "", true, nil)
 	}
 	if opts.Volumes {
 		vols, err := cli.VolumeList(ctx, client.VolumeListOptions{Filters: f})
@@ -237,4 +261,18 @@ func networkKeptReason(ctx context.Context, cli dockerapi.API, id string, kept [
 	// removals, that only a daemon restart clears. The next up reuses the
 	// network, so down finishes.
 	return "kept: the engine still counts endpoints on it though none of this project's containers uses it (a Docker engine issue; restarting dockerd clears it); the next up reuses it", nil
+}
+
+// isAnonymousVolume says whether a volume name is one the engine made up:
+// 64 hex digits. Named volumes of a project are removed by their label.
+func isAnonymousVolume(name string) bool {
+	if len(name) != 64 {
+		return false
+	}
+	for _, c := range name {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
