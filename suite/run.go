@@ -147,7 +147,7 @@ func runOne(parent context.Context, s Script, opts Options) (res Result) {
 	}
 
 	ctx, cancel := parent, context.CancelFunc(func() {})
-	var deadline time.Time
+	var deadline, stopAt time.Time
 	if opts.Timeout > 0 {
 		deadline = res.Start.Add(opts.Timeout)
 		// testscript stops the programs a script runs two grace periods
@@ -155,7 +155,8 @@ func runOne(parent context.Context, s Script, opts Options) (res Result) {
 		// 100ms), keeping the rest to kill them and write the log; the
 		// harness's own commands stop at the same moment.
 		grace := max(100*time.Millisecond, opts.Timeout/20)
-		ctx, cancel = context.WithDeadlineCause(parent, deadline.Add(-2*grace), fmt.Errorf("script timed out after %s (--timeout)", opts.Timeout))
+		stopAt = deadline.Add(-2 * grace)
+		ctx, cancel = context.WithDeadlineCause(parent, stopAt, fmt.Errorf("script timed out after %s (--timeout)", opts.Timeout))
 	}
 	defer cancel()
 	h, err := opts.Prepare(ctx, s)
@@ -198,7 +199,9 @@ func runOne(parent context.Context, s Script, opts Options) (res Result) {
 		switch {
 		case parent.Err() != nil:
 			log += fmt.Sprintf("FAIL: %s: interrupted\n", s.Name)
-		case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		// testscript's own timer stops the script at stopAt too, and may
+		// return a moment before ctx's fires: the clock decides.
+		case errors.Is(ctx.Err(), context.DeadlineExceeded) || (!stopAt.IsZero() && !time.Now().Before(stopAt)):
 			log += fmt.Sprintf("FAIL: %s: timed out after %s (--timeout)\n", s.Name, opts.Timeout)
 		}
 	case skipped:
