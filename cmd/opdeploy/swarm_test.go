@@ -277,8 +277,10 @@ func TestSwarm(t *testing.T) {
 	})
 }
 
-// labnodeLine finds scripts that stop or kill lab nodes.
-var labnodeLine = regexp.MustCompile(`(?m)^\s*(\[[^]]*\]\s*)*!?\s*labnode\s+(stop|kill)\b`)
+// labnodeLine finds scripts that disturb the whole lab: they stop or kill
+// lab nodes, or say so with a line "# lab: exclusive" (draining a node
+// moves every script's tasks off it).
+var labnodeLine = regexp.MustCompile(`(?m)^\s*(\[[^]]*\]\s*)*!?\s*labnode\s+(stop|kill)\b|^#\s*lab:\s*exclusive\b`)
 
 // lockLab holds the lab for the script: exclusively when the script stops
 // or kills nodes, shared otherwise. An exclusive script ends by starting
