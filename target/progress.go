@@ -101,6 +101,15 @@ func (f ProgressFunc) Event(e ProgressEvent) { f(e) }
 // NoProgress discards events.
 var NoProgress Progress = ProgressFunc(func(ProgressEvent) {})
 
+// OrNoProgress returns p, or NoProgress when p is nil: what a target does
+// with the Progress its caller may leave unset.
+func OrNoProgress(p Progress) Progress {
+	if p == nil {
+		return NoProgress
+	}
+	return p
+}
+
 // LogLine is one line a container wrote.
 type LogLine struct {
 	Service   string

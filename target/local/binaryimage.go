@@ -59,7 +59,7 @@ func (d *Deployment) buildBinaryImages(ctx context.Context, cli dockerapi.API, p
 // inputs changed: what a local deployment does before it creates
 // containers, and a swarm deployment before it loads images into nodes.
 func BuildBinaryImages(ctx context.Context, cli dockerapi.API, images []target.BinaryImage, progress target.Progress, dryRun bool) error {
-	progress = orNoProgress(progress)
+	progress = target.OrNoProgress(progress)
 	for _, img := range images {
 		// A first look without the lock: the image is usually current.
 		files, _, _, current, err := binaryImageState(ctx, cli, img)

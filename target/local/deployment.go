@@ -82,11 +82,3 @@ func durationOf(d *types.Duration) time.Duration {
 	}
 	return time.Duration(*d)
 }
-
-// orNoProgress returns p, or a Progress that discards events.
-func orNoProgress(p target.Progress) target.Progress {
-	if p == nil {
-		return target.NoProgress
-	}
-	return p
-}

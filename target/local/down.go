@@ -21,7 +21,7 @@ import (
 // Volumes. It works from labels alone: the order comes from each
 // container's depends_on label, so a changed compose file does not matter.
 func (d *Deployment) Down(ctx context.Context, opts target.DownOptions) error {
-	progress := orNoProgress(opts.Progress)
+	progress := target.OrNoProgress(opts.Progress)
 	sess, err := d.open(ctx, progress, sessionNeeds{lock: true})
 	if err != nil {
 		return err
@@ -79,7 +79,7 @@ func (d *Deployment) Down(ctx context.Context, opts target.DownOptions) error {
 		for _, cs := range byService {
 			for _, c := range cs {
 				for _, m := range c.Mounts {
-					if m.Type == mount.TypeVolume && isAnonymousVolume(m.Name) {
+					if m.Type == mount.TypeVolume && isAnonymousVolumeName(m.Name) {
 						anonymous = append(anonymous, m.Name)
 					}
 				}
@@ -261,18 +261,4 @@ func networkKeptReason(ctx context.Context, cli dockerapi.API, id string, kept [
 	// removals, that only a daemon restart clears. The next up reuses the
 	// network, so down finishes.
 	return "kept: the engine still counts endpoints on it though none of this project's containers uses it (a Docker engine issue; restarting dockerd clears it); the next up reuses it", nil
-}
-
-// isAnonymousVolume says whether a volume name is one the engine made up:
-// 64 hex digits. Named volumes of a project are removed by their label.
-func isAnonymousVolume(name string) bool {
-	if len(name) != 64 {
-		return false
-	}
-	for _, c := range name {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
 }

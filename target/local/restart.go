@@ -15,7 +15,7 @@ import (
 // Restart restarts the services' containers in parallel and, unless
 // NoWait, waits (event-driven) until each has started again and is ready.
 func (d *Deployment) Restart(ctx context.Context, opts target.RestartOptions) error {
-	progress := orNoProgress(opts.Progress)
+	progress := target.OrNoProgress(opts.Progress)
 	if len(opts.Services) == 0 {
 		return fmt.Errorf("restart: name at least one service")
 	}

@@ -30,7 +30,7 @@ func (d *Deployment) open(ctx context.Context, progress target.Progress, needs s
 	}
 	s := &session{cli: cli}
 	if needs.lock {
-		unlock, err := lockProject(ctx, d.project.Name, orNoProgress(progress))
+		unlock, err := lockProject(ctx, d.project.Name, target.OrNoProgress(progress))
 		if err != nil {
 			return nil, err
 		}

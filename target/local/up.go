@@ -41,7 +41,7 @@ func (d *Deployment) Up(ctx context.Context, opts target.UpOptions) error {
 }
 
 func (d *Deployment) up(ctx context.Context, opts target.UpOptions, deadline time.Time) error {
-	progress := orNoProgress(opts.Progress)
+	progress := target.OrNoProgress(opts.Progress)
 	services, err := d.selectServices(opts.Services)
 	if err != nil {
 		return err

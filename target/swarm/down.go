@@ -22,7 +22,7 @@ const downBound = 30 * time.Second
 // tasks are gone, then removes its networks; its named volumes — one per
 // node that ran a task using it — only with -v.
 func (d *Deployment) Down(ctx context.Context, opts target.DownOptions) error {
-	progress := orNoProgress(opts.Progress)
+	progress := target.OrNoProgress(opts.Progress)
 	api, err := d.managerAPI(ctx)
 	if err != nil {
 		return err

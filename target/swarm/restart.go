@@ -20,7 +20,7 @@ import (
 // the next). Services restart one after another, in dependency order;
 // Restart returns when every update completed and all tasks are ready.
 func (d *Deployment) Restart(ctx context.Context, opts target.RestartOptions) error {
-	progress := orNoProgress(opts.Progress)
+	progress := target.OrNoProgress(opts.Progress)
 	if opts.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, opts.Timeout, &timeoutError{opts.Timeout})

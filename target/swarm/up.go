@@ -22,7 +22,7 @@ import (
 // them): a service is created only once the services it depends on have
 // reached their condition.
 func (d *Deployment) Up(ctx context.Context, opts target.UpOptions) error {
-	progress := orNoProgress(opts.Progress)
+	progress := target.OrNoProgress(opts.Progress)
 	start := time.Now()
 	if opts.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -258,14 +258,6 @@ func removeService(ctx context.Context, api dockerapi.API, svc swarm.Service, pr
 	}
 	progress.Event(target.ProgressEvent{Time: time.Now(), Resource: res, Action: target.ActionRemoved, Done: true})
 	return nil
-}
-
-// orNoProgress returns p, or a Progress that discards events.
-func orNoProgress(p target.Progress) target.Progress {
-	if p == nil {
-		return target.NoProgress
-	}
-	return p
 }
 
 // sameMode says whether the swarm still runs the mode and replica count
